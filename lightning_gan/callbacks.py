@@ -1,0 +1,124 @@
+"""Callbacks scheduled in G steps: sample grids, checkpoints, the progress bar.
+
+Lightning's own schedules (ModelCheckpoint's ``every_n_train_steps``, the progress bar's batch
+count) follow ``trainer.global_step`` or batches, which in manual optimization count optimizer
+steps (k + 1 per G step); these callbacks read the module's own ``g_steps`` instead.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback, TQDMProgressBar
+from lightning.pytorch.loggers import WandbLogger
+from lightning.pytorch.utilities import rank_zero_only
+
+from lightning_gan.plots import save_image_grid, save_scatter
+
+
+class _EveryGSteps(Callback):
+    """Fires ``fire`` after every ``every``-th G step and once more when training ends."""
+
+    def __init__(self, every: int):
+        self.every = every
+        self._last_fired = -1
+
+    def fire(self, trainer: L.Trainer, module) -> None:
+        raise NotImplementedError
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
+        if module.g_steps % self.every == 0 and module.g_steps != self._last_fired and module.g_steps > 0:
+            self._last_fired = module.g_steps
+            self.fire(trainer, module)
+
+    def on_train_end(self, trainer, module) -> None:
+        if module.g_steps != self._last_fired:
+            self._last_fired = module.g_steps
+            self.fire(trainer, module)
+
+
+class SampleGrid(_EveryGSteps):
+    """Samples from one fixed noise batch, so grids over time show G's progress on the same z.
+
+    Images become a PNG grid; 2D points a scatter over the real data, with the data module's
+    ``sample_metrics`` (mode coverage) logged alongside. Both go to ``samples/`` and to W&B.
+    """
+
+    def __init__(self, out_dir: Path, every: int, num_images: int, seed: int):
+        super().__init__(every)
+        self.out_dir = Path(out_dir)
+        self.num_images = num_images
+        self.seed = seed
+        self._z: torch.Tensor | None = None
+
+    def fire(self, trainer, module) -> None:
+        datamodule = trainer.datamodule
+        points = len(module.data_shape) == 1
+        if self._z is None:
+            n = self.num_images * 25 if points else self.num_images
+            self._z = module.sample_z(n, generator=torch.Generator().manual_seed(self.seed)).cpu()
+        samples = module.sample(self._z).float().cpu()
+        if points and hasattr(datamodule, "sample_metrics"):
+            module.log_now({f"samples/{k}": v for k, v in datamodule.sample_metrics(samples).items()})
+        self._write(trainer, module, samples, datamodule)
+
+    @rank_zero_only
+    def _write(self, trainer, module, samples, datamodule) -> None:
+        path = self.out_dir / f"g{module.g_steps:07d}.png"
+        title = f"{module.cfg.variant.name} on {module.cfg.data.name}, G step {module.g_steps}"
+        if len(module.data_shape) == 1:
+            real = datamodule.x[: len(samples)]
+            save_scatter(path, samples, real, title)
+        else:
+            save_image_grid(path, samples)
+        for logger in trainer.loggers:
+            if isinstance(logger, WandbLogger):
+                logger.log_image("samples", [str(path)], step=module.logger_step, caption=[title])
+
+
+class GStepCheckpoint(_EveryGSteps):
+    """Writes ``last.ckpt`` every N G steps and at the end, atomically (temp file + rename)."""
+
+    def __init__(self, directory: Path, every: int):
+        super().__init__(every)
+        self.directory = Path(directory)
+
+    @property
+    def last_path(self) -> Path:
+        return self.directory / "last.ckpt"
+
+    def fire(self, trainer, module) -> None:
+        tmp = self.directory / f".last.ckpt.tmp{os.getpid()}"
+        trainer.save_checkpoint(tmp)  # every rank calls it; the strategy writes on rank 0 only
+        if trainer.is_global_zero:
+            os.replace(tmp, self.last_path)  # a kill mid-write never leaves a corrupt last.ckpt
+        trainer.strategy.barrier("lightning_gan_checkpoint")
+
+
+class GStepProgressBar(TQDMProgressBar):
+    """One bar over the whole run, counted in G steps (epochs mean little for GAN training)."""
+
+    def on_train_epoch_start(self, trainer, *_: Any) -> None:
+        bar = self.train_progress_bar
+        if bar.total != trainer.lightning_module.cfg.train.g_steps:
+            bar.reset(total=trainer.lightning_module.cfg.train.g_steps)
+            bar.set_description("G steps")
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
+        bar = self.train_progress_bar
+        if bar is not None and not bar.disable and module.g_steps != bar.n:
+            if module.g_steps % max(self.refresh_rate, 1) == 0 or module.g_steps == bar.total:
+                bar.n = module.g_steps
+                bar.set_postfix(self.get_metrics(trainer, module), refresh=False)
+                bar.refresh()
+
+    def on_train_epoch_end(self, trainer, module) -> None:
+        """The bar spans epochs; it is closed in on_train_end."""
+
+    def get_metrics(self, trainer, module) -> dict:
+        metrics = super().get_metrics(trainer, module)
+        metrics.pop("v_num", None)
+        return metrics

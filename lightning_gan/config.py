@@ -1,0 +1,257 @@
+"""The typed config schema, loading (defaults < YAML < key=value overrides) and validation.
+
+Every field has a default and a one-line reason. A YAML in ``configs/`` lists only what differs
+from these defaults; ``key=value`` arguments (the format of W&B's ``${args_no_hyphens}``) merge last.
+Unknown keys, wrong types, bad choices and cross-field conflicts raise ``ConfigError`` naming the
+full dotted key and a fix, before any data is read or network built.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Literal, Optional, Sequence
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
+
+from lightning_gan.losses import LOSSES
+
+LossName = Literal[tuple(LOSSES)]  # type: ignore[valid-type]
+
+
+@dataclass(frozen=True)
+class Issue:
+    key: str  # full dotted key path, e.g. "train.k"
+    problem: str
+    fix: str
+
+
+class ConfigError(ValueError):
+    """A config that cannot run; the CLI prints it and exits with status 2."""
+
+    def __init__(self, issues: Sequence[Issue]):
+        self.issues = list(issues)
+        lines = [f"invalid config ({len(self.issues)} problem{'s' * (len(self.issues) > 1)}):"]
+        for issue in self.issues:
+            lines.append(f"  {issue.key}: {issue.problem}\n      fix: {issue.fix}")
+        super().__init__("\n".join(lines))
+
+
+# ---------------------------------------------------------------- sections shared by every run
+@dataclass
+class VariantConfig:
+    """Base of each variant's own Config (declared next to the variant)."""
+
+    name: str = "gan"  # which registered variant to train
+
+    def checks(self, cfg: "Config") -> Iterator[Issue]:
+        return iter(())
+
+
+@dataclass
+class DataConfig:
+    """Base of each data module's own Config (declared next to the data module)."""
+
+    name: str = "mixture"  # which registered data module to read
+    batch_size: int = 256  # samples per D step (and per G step)
+    num_workers: int = 0  # DataLoader workers; in-memory sets are fastest with 0
+
+    def checks(self) -> Iterator[Issue]:
+        return iter(())
+
+
+@dataclass
+class OptimizerConfig:
+    name: Literal["adam", "sgd", "rmsprop"] = "adam"  # Adam is the default of modern GAN recipes
+    lr: float = 2e-4  # DCGAN's learning rate, a robust starting point
+    beta1: float = 0.5  # Adam β1; 0.5 (DCGAN) damps oscillation between the two players
+    beta2: float = 0.999  # Adam β2 (RMSProp uses it as its smoothing constant α)
+    momentum: float = 0.0  # SGD / RMSProp momentum (the 2014 paper used SGD with momentum)
+    weight_decay: float = 0.0  # L2 penalty; GANs rarely use it
+
+
+@dataclass
+class OptimConfig:
+    g: OptimizerConfig = field(default_factory=OptimizerConfig)  # generator optimizer
+    d: OptimizerConfig = field(default_factory=OptimizerConfig)  # discriminator optimizer
+
+
+@dataclass
+class TrainConfig:
+    k: int = 1  # D steps per G step (Algorithm 1 of Goodfellow et al. 2014); each on a fresh batch
+    g_steps: int = 3000  # run length in generator steps (trainer.global_step counts optimizer steps)
+    grad_clip_g: Optional[float] = None  # max global grad norm for G; null turns clipping off
+    grad_clip_d: Optional[float] = None  # max global grad norm for D; null turns clipping off
+    seed: int = 0  # seeds torch / numpy / python and the fixed sample-grid noise
+    log_every: int = 10  # G steps between logged rows (W&B and metrics.jsonl)
+    sample_every: int = 500  # G steps between sample grids / scatter plots from a fixed noise batch
+    num_grid_samples: int = 64  # images in a sample grid (2D data plots 25x more points)
+    checkpoint_every: int = 1000  # G steps between checkpoints (one more is written at the end)
+
+
+@dataclass
+class TrainerConfig:
+    accelerator: Literal["auto", "cpu", "gpu", "cuda", "mps"] = "auto"  # Lightning accelerator
+    devices: int = 1  # devices per node; >1 turns on DDP
+    num_nodes: int = 1  # machines; >1 needs a cluster launcher (torchrun / SLURM)
+    strategy: str = "auto"  # Lightning strategy; multi-device runs need unused-parameter detection
+    precision: Literal["32-true", "64-true", "16-mixed", "bf16-mixed"] = "32-true"  # numeric precision
+    deterministic: bool = False  # torch deterministic algorithms (slower; exact reruns on CPU)
+
+
+@dataclass
+class WandbConfig:
+    # auto = online only if W&B is configured (WANDB_MODE / API key / netrc), else offline files
+    mode: Literal["auto", "online", "offline", "disabled"] = "auto"
+    project: str = "lightning-gan"  # W&B project that runs are grouped under
+    entity: Optional[str] = None  # W&B team or user; null uses the account default
+    group: Optional[str] = None  # W&B group; null groups by variant and data set
+    tags: list[str] = field(default_factory=list)  # extra tags besides variant, data set and loss
+
+
+@dataclass
+class RunConfig:
+    root: str = "runs"  # parent directory of run directories
+    name: Optional[str] = None  # run directory name; null makes <variant>-<data>-<time>
+    wandb: WandbConfig = field(default_factory=WandbConfig)  # Weights & Biases logging
+
+
+@dataclass
+class Config:
+    variant: VariantConfig = field(default_factory=VariantConfig)  # networks and their settings
+    data: DataConfig = field(default_factory=DataConfig)  # data set and batching
+    loss: LossName = "non_saturating"  # loss pair from losses.LOSSES (the paper's practical choice)
+    optim: OptimConfig = field(default_factory=OptimConfig)  # one optimizer per network
+    train: TrainConfig = field(default_factory=TrainConfig)  # the adversarial schedule and outputs
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)  # Lightning Trainer hardware settings
+    run: RunConfig = field(default_factory=RunConfig)  # where outputs go
+
+
+# ---------------------------------------------------------------- loading
+def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> Config:
+    """Defaults < YAML file < ``key=value`` overrides, validated; raises ConfigError."""
+    layers = ([_read_yaml(Path(path))] if path is not None else []) + [_parse_overrides(overrides)]
+    return _build(layers)
+
+
+def config_from_dict(values: dict) -> Config:
+    """Rebuild a Config from the plain dict stored in a checkpoint or run directory."""
+    return _build([OmegaConf.create(values)])
+
+
+def _build(layers: list[DictConfig]) -> Config:
+    from lightning_gan.registry import DATAMODULES, VARIANTS, load_all
+
+    load_all()
+    raw = OmegaConf.merge(*layers)
+    # OmegaConf cannot switch a Union of dataclasses on a field, so the name picks the schema first.
+    variant_cls = VARIANTS.lookup(OmegaConf.select(raw, "variant.name", default=VariantConfig.name))
+    data_cls = DATAMODULES.lookup(OmegaConf.select(raw, "data.name", default=DataConfig.name))
+    schema = OmegaConf.structured(Config(variant=variant_cls.Config(), data=data_cls.Config()))
+    try:
+        cfg = OmegaConf.to_object(OmegaConf.merge(schema, *layers))
+    except OmegaConfBaseException as err:
+        raise ConfigError([_describe(err, schema)]) from None
+    validate(cfg)
+    return cfg
+
+
+def to_dict(cfg: Config) -> dict:
+    return OmegaConf.to_container(OmegaConf.structured(cfg), enum_to_str=True)
+
+
+def to_yaml(cfg: Config) -> str:
+    return OmegaConf.to_yaml(OmegaConf.structured(cfg))
+
+
+def flatten(values: dict, prefix: str = "") -> dict[str, Any]:
+    """Nested dict -> flat dict with dotted keys (the form sweeps and W&B panels use)."""
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _read_yaml(path: Path) -> DictConfig:
+    if not path.is_file():
+        raise ConfigError([Issue(str(path), "config file not found",
+                                 "pass the path of a YAML file, e.g. configs/gan_ring8.yaml")])
+    try:
+        loaded = OmegaConf.load(path)
+    except Exception as err:  # yaml.YAMLError and OmegaConf's own errors alike
+        raise ConfigError([Issue(str(path), f"not valid YAML: {err}", "fix the YAML syntax")]) from None
+    if not isinstance(loaded, DictConfig):
+        raise ConfigError([Issue(str(path), "the file is not a mapping of config keys",
+                                 "write `key: value` lines, as in configs/*.yaml")])
+    return loaded
+
+
+def _parse_overrides(overrides: Sequence[str]) -> DictConfig:
+    # `wandb agent`'s ${args} form is `--key=value`; ${args_no_hyphens} is `key=value`.
+    cleaned = [arg[2:] if arg.startswith("--") else arg for arg in overrides]
+    for arg in cleaned:
+        if "=" not in arg or not arg.split("=", 1)[0]:
+            raise ConfigError([Issue(arg, "not a key=value override",
+                                     "write overrides as dotted.key=value, e.g. train.k=2")])
+    try:
+        return OmegaConf.from_dotlist(cleaned)
+    except OmegaConfBaseException as err:
+        raise ConfigError([Issue(str(err.full_key or cleaned), err.msg.splitlines()[0],
+                                 "write overrides as dotted.key=value")]) from None
+
+
+def _describe(err: OmegaConfBaseException, schema: DictConfig) -> Issue:
+    key = str(err.full_key)
+    problem = err.msg.splitlines()[0]
+    if isinstance(err, ConfigKeyError):
+        parent, _, leaf = key.rpartition(".")
+        node = OmegaConf.select(schema, parent) if parent else schema
+        known = list(node.keys()) if isinstance(node, DictConfig) else []
+        close = difflib.get_close_matches(leaf, known, n=1)
+        hint = f"did you mean {(parent + '.' if parent else '') + close[0]!r}? " if close else ""
+        return Issue(key, "unknown key", f"{hint}keys here: {', '.join(known)}")
+    default = OmegaConf.select(schema, key, default=None)
+    return Issue(key, problem, f"give a value of the right type, e.g. the default {key}={default}")
+
+
+# ---------------------------------------------------------------- cross-field checks
+def validate(cfg: Config) -> None:
+    """Every range and cross-field rule, collected so the user sees all problems at once."""
+    issues: list[Issue] = []
+
+    def need(ok: bool, key: str, problem: str, fix: str) -> None:
+        if not ok:
+            issues.append(Issue(key, problem, fix))
+
+    t = cfg.train
+    need(t.k >= 1, "train.k", f"must be >= 1, got {t.k}", "k counts D steps per G step: use train.k=1 or more")
+    for key in ("g_steps", "log_every", "sample_every", "num_grid_samples", "checkpoint_every"):
+        value = getattr(t, key)
+        need(value >= 1, f"train.{key}", f"must be >= 1, got {value}", f"set train.{key} to a positive integer")
+    for net in ("g", "d"):
+        clip = getattr(t, f"grad_clip_{net}")
+        need(clip is None or clip > 0, f"train.grad_clip_{net}", f"must be > 0 or null, got {clip}",
+             f"use train.grad_clip_{net}=null to turn clipping off")
+        opt: OptimizerConfig = getattr(cfg.optim, net)
+        need(opt.lr > 0, f"optim.{net}.lr", f"must be > 0, got {opt.lr}", f"e.g. optim.{net}.lr=2e-4")
+        for beta in ("beta1", "beta2", "momentum"):
+            value = getattr(opt, beta)
+            need(0 <= value < 1, f"optim.{net}.{beta}", f"must be in [0, 1), got {value}",
+                 f"e.g. optim.{net}.{beta}={getattr(OptimizerConfig, beta)}")
+        need(opt.weight_decay >= 0, f"optim.{net}.weight_decay", "must be >= 0", "use 0 to turn it off")
+    need(cfg.data.batch_size >= 1, "data.batch_size", f"must be >= 1, got {cfg.data.batch_size}",
+         "e.g. data.batch_size=64")
+    need(cfg.data.num_workers >= 0, "data.num_workers", "must be >= 0", "use 0 to load in the main process")
+    need(cfg.trainer.devices >= 1, "trainer.devices", "must be >= 1", "e.g. trainer.devices=1")
+    need(cfg.trainer.num_nodes >= 1, "trainer.num_nodes", "must be >= 1", "e.g. trainer.num_nodes=1")
+    if cfg.run.name is not None:
+        need(cfg.run.name not in ("", ".", "..") and "/" not in cfg.run.name, "run.name",
+             f"{cfg.run.name!r} is not a plain directory name", "use letters, digits, - and _")
+    issues.extend(cfg.variant.checks(cfg))
+    issues.extend(cfg.data.checks())
+    if issues:
+        raise ConfigError(issues)

@@ -1,0 +1,77 @@
+"""Shared data-module machinery: in-memory tensors, the [-1, 1] image scaling, clear data errors."""
+from __future__ import annotations
+
+from typing import ClassVar
+
+import lightning as L
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+from torchvision.transforms import v2
+
+from lightning_gan.config import DataConfig
+
+
+class DataError(ValueError):
+    """A data set that is missing or malformed; the CLI prints it and exits with status 2."""
+
+    def __init__(self, where: str, problem: str, fix: str):
+        self.where, self.problem, self.fix = where, problem, fix
+        super().__init__(f"data error at {where}: {problem}\n      fix: {fix}")
+
+
+def scale_to_signed_unit(images: torch.Tensor) -> torch.Tensor:
+    """uint8 images in [0, 255] -> float32 in [-1, 1], the range of G's tanh output.
+
+    The one place where pixel values are scaled; every image data module goes through it.
+    """
+    if images.dtype != torch.uint8:
+        raise TypeError(f"expected uint8 images, got {images.dtype}")
+    return v2.functional.to_dtype(images, torch.float32, scale=True) * 2 - 1
+
+
+class InMemoryDataModule(L.LightningDataModule):
+    """A data set small enough to hold as tensors; subclasses implement ``check`` and ``load``.
+
+    Batches are ``(x, y)``: x float samples, y long labels (mode index for mixtures, 0 if unlabelled).
+    Shuffled every epoch with the last partial batch dropped, so every D step sees a fresh full batch.
+    """
+
+    Config: ClassVar[type[DataConfig]]
+
+    def __init__(self, cfg: DataConfig, seed: int = 0):
+        super().__init__()
+        self.cfg = cfg
+        self.seed = seed
+        self.x: torch.Tensor | None = None
+        self.y: torch.Tensor | None = None
+
+    def check(self) -> None:
+        """Cheap existence / format checks that raise DataError before anything heavy starts."""
+
+    def load(self) -> tuple[torch.Tensor, torch.Tensor]:
+        raise NotImplementedError
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.x is None:
+            self.check()
+            self.x, self.y = self.load()
+            if len(self.x) < self.cfg.batch_size:
+                raise DataError(type(self).__name__, f"{len(self.x)} samples, fewer than one batch of "
+                                f"{self.cfg.batch_size}", "lower data.batch_size or add data")
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        self.setup()
+        return tuple(self.x.shape[1:])
+
+    @property
+    def num_classes(self) -> int:
+        self.setup()
+        return int(self.y.max().item()) + 1
+
+    def train_dataloader(self) -> DataLoader:
+        self.setup()
+        return DataLoader(TensorDataset(self.x, self.y), batch_size=self.cfg.batch_size, shuffle=True,
+                          drop_last=True, num_workers=self.cfg.num_workers,
+                          generator=torch.Generator().manual_seed(self.seed),
+                          persistent_workers=self.cfg.num_workers > 0)

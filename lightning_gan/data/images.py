@@ -1,0 +1,212 @@
+"""Image data sets: scikit-learn digits, (Fashion-)MNIST from local IDX files or a download, image folders.
+
+All of them produce uint8 images and go through ``scale_to_signed_unit`` once.
+"""
+from __future__ import annotations
+
+import gzip
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Literal, Optional
+
+import numpy as np
+import torch
+from torchvision.transforms import v2
+
+from lightning_gan.config import DataConfig, Issue
+from lightning_gan.data.base import DataError, InMemoryDataModule, scale_to_signed_unit
+from lightning_gan.registry import DATAMODULES
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+
+
+def resize(images: torch.Tensor, size: int) -> torch.Tensor:
+    if images.shape[-1] == size and images.shape[-2] == size:
+        return images
+    return v2.functional.resize(images, [size, size], antialias=True)  # [N, C, size, size]
+
+
+def _size_check(size: int) -> Iterator[Issue]:
+    if size < 4:
+        yield Issue("data.image_size", f"must be >= 4, got {size}", "e.g. data.image_size=28")
+
+
+# ---------------------------------------------------------------- scikit-learn digits
+@dataclass
+class DigitsConfig(DataConfig):
+    name: str = "digits"
+    image_size: int = 8  # the set's native 8x8; larger sizes are upsampled
+    batch_size: int = 64  # 1797 images: small batches keep several D steps per epoch
+
+    def checks(self) -> Iterator[Issue]:
+        yield from _size_check(self.image_size)
+
+
+@DATAMODULES.register("digits")
+class DigitsDataModule(InMemoryDataModule):
+    """The 1797 8x8 handwritten digits bundled with scikit-learn (no download)."""
+
+    Config = DigitsConfig
+
+    def load(self):
+        from sklearn.datasets import load_digits
+
+        digits = load_digits()
+        pixels = np.round(digits.images * (255 / 16)).astype(np.uint8)  # values 0..16 -> 0..255
+        images = torch.from_numpy(pixels).unsqueeze(1)  # [N, 1, 8, 8]
+        return scale_to_signed_unit(resize(images, self.cfg.image_size)), torch.from_numpy(digits.target).long()
+
+
+# ---------------------------------------------------------------- MNIST / Fashion-MNIST
+def read_idx(path: Path) -> np.ndarray:
+    """Reads an IDX file (raw or .gz) of unsigned bytes, the format of MNIST and Fashion-MNIST."""
+    fix = "re-download or reinstall the data set (the file is truncated or not an IDX file)"
+    try:
+        with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as handle:
+            raw = handle.read()
+    except (OSError, EOFError) as err:
+        raise DataError(str(path), f"cannot read: {err}", fix) from None
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise DataError(str(path), "not an IDX file of unsigned bytes (bad magic number)", fix)
+    ndim = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    offset = 4 + 4 * ndim
+    if len(raw) != offset + math.prod(dims):
+        raise DataError(str(path), f"header says {dims} but the file holds {len(raw) - offset} bytes", fix)
+    return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(dims)
+
+
+@dataclass
+class IdxConfig(DataConfig):
+    name: str = "fashion_mnist"
+    root: str = "data"  # torchvision root: files are looked for (and downloaded) under ROOT/<Set>/raw
+    path: Optional[str] = None  # a directory holding the four IDX files (.gz or not); overrides the search
+    download: bool = False  # let torchvision download the set into root (needs internet)
+    split: Literal["train", "test"] = "train"  # train = the 60k images, test = the 10k
+    image_size: int = 28  # native 28x28; e.g. 32 for DCGAN-style nets
+
+    def checks(self) -> Iterator[Issue]:
+        yield from _size_check(self.image_size)
+
+
+class IdxDataModule(InMemoryDataModule):
+    torchvision_name: str  # torchvision class and folder name
+    system_dirs: tuple[str, ...] = ()  # where OS packages install the set
+    install_hint: str = ""
+
+    def _candidates(self) -> list[Path]:
+        if self.cfg.path is not None:
+            return [Path(self.cfg.path)]
+        return [Path(self.cfg.root) / self.torchvision_name / "raw", *map(Path, self.system_dirs)]
+
+    def _find(self, kind: str) -> Path | None:
+        prefix = "train" if self.cfg.split == "train" else "t10k"
+        name = f"{prefix}-{kind}-idx{3 if kind == 'images' else 1}-ubyte"
+        for folder in self._candidates():
+            for candidate in (folder / name, folder / f"{name}.gz"):
+                if candidate.is_file():
+                    return candidate
+        return None
+
+    def check(self) -> None:
+        if self._find("images") and self._find("labels") or self.cfg.download and self.cfg.path is None:
+            return
+        searched = ", ".join(str(p) for p in self._candidates())
+        fixes = [f"data.path=DIR with {self.cfg.split} IDX files"]
+        if self.install_hint:
+            fixes.insert(0, self.install_hint)
+        fixes.append("data.download=true (needs internet)")
+        raise DataError(searched, f"{self.torchvision_name} ({self.cfg.split}) not found", "; or ".join(fixes))
+
+    def prepare_data(self) -> None:
+        if self._find("images") or not self.cfg.download:
+            return
+        import torchvision
+
+        try:  # torchvision's own download path, for users with internet
+            getattr(torchvision.datasets, self.torchvision_name)(self.cfg.root, train=self.cfg.split == "train",
+                                                                download=True)
+        except Exception as err:
+            raise DataError(self.cfg.root, f"download of {self.torchvision_name} failed: {err}",
+                            "check the internet connection, or point data.path at local IDX files") from None
+
+    def load(self):
+        self.prepare_data()
+        self.check()
+        images_path, labels_path = self._find("images"), self._find("labels")
+        images, labels = read_idx(images_path), read_idx(labels_path)
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+            raise DataError(f"{images_path} / {labels_path}", f"shapes {images.shape} and {labels.shape} do "
+                            "not form an image set", "use matching images/labels files of one split")
+        x = resize(torch.from_numpy(images.copy()).unsqueeze(1), self.cfg.image_size)  # [N, 1, H, W]
+        return scale_to_signed_unit(x), torch.from_numpy(labels.astype(np.int64))
+
+
+@DATAMODULES.register("fashion_mnist")
+class FashionMNISTDataModule(IdxDataModule):
+    Config = IdxConfig
+    torchvision_name = "FashionMNIST"
+    system_dirs = ("/usr/share/datasets/fashion-mnist",)  # Debian's dataset-fashion-mnist
+    install_hint = "apt-get install dataset-fashion-mnist"
+
+
+@dataclass
+class MNISTConfig(IdxConfig):
+    name: str = "mnist"
+
+
+@DATAMODULES.register("mnist")
+class MNISTDataModule(IdxDataModule):
+    Config = MNISTConfig
+    torchvision_name = "MNIST"
+
+
+# ---------------------------------------------------------------- a folder of images
+@dataclass
+class ImageFolderConfig(DataConfig):
+    name: str = "image_folder"
+    path: str = "???"  # directory of images; sub-directories, if any, are the classes
+    image_size: int = 32  # images are resized (shorter side) and centre-cropped to this
+    channels: int = 3  # 1 = grayscale, 3 = RGB
+
+    def checks(self) -> Iterator[Issue]:
+        yield from _size_check(self.image_size)
+        if self.channels not in (1, 3):
+            yield Issue("data.channels", f"must be 1 or 3, got {self.channels}", "use data.channels=3 for colour")
+
+
+@DATAMODULES.register("image_folder")
+class ImageFolderDataModule(InMemoryDataModule):
+    """Every image below ``data.path``, decoded once into memory at ``image_size``."""
+
+    Config = ImageFolderConfig
+
+    def _files(self) -> list[Path]:
+        root = Path(self.cfg.path)
+        return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+
+    def check(self) -> None:
+        root = Path(self.cfg.path)
+        if not root.is_dir():
+            raise DataError(str(root), "directory not found", "set data.path to a directory of images")
+        if not self._files():
+            raise DataError(str(root), f"no image files ({', '.join(sorted(IMAGE_SUFFIXES))})",
+                            "put images in the directory (or in one sub-directory per class)")
+
+    def load(self):
+        from PIL import Image, UnidentifiedImageError
+
+        files = self._files()
+        classes = sorted({f.parent for f in files})
+        to_tensor = v2.Compose([v2.PILToTensor(), v2.Resize(self.cfg.image_size, antialias=True),
+                                v2.CenterCrop(self.cfg.image_size)])
+        images = []
+        for f in files:
+            try:
+                with Image.open(f) as image:
+                    images.append(to_tensor(image.convert("L" if self.cfg.channels == 1 else "RGB")))
+            except (UnidentifiedImageError, OSError) as err:
+                raise DataError(str(f), f"cannot decode image: {err}", "remove or replace the file") from None
+        labels = torch.tensor([classes.index(f.parent) for f in files])
+        return scale_to_signed_unit(torch.stack(images)), labels  # [N, C, S, S]

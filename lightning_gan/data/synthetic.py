@@ -1,0 +1,38 @@
+"""Random tensors of any shape: data for tests and throughput benchmarks, no files involved."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import torch
+
+from lightning_gan.config import DataConfig, Issue
+from lightning_gan.data.base import InMemoryDataModule
+from lightning_gan.registry import DATAMODULES
+
+
+@dataclass
+class SyntheticConfig(DataConfig):
+    name: str = "synthetic"
+    shape: list[int] = field(default_factory=lambda: [1, 16, 16])  # one sample: [2] or [C, H, W]
+    n_samples: int = 1024  # size of the fixed random set
+    num_classes: int = 10  # labels drawn uniformly from this many classes
+
+    def checks(self) -> Iterator[Issue]:
+        if not self.shape or any(s < 1 for s in self.shape):
+            yield Issue("data.shape", f"needs positive sizes, got {self.shape}", "e.g. data.shape=[1,16,16]")
+        if self.n_samples < self.batch_size:
+            yield Issue("data.n_samples", "fewer samples than one batch", "raise data.n_samples")
+
+
+@DATAMODULES.register("synthetic")
+class SyntheticDataModule(InMemoryDataModule):
+    Config = SyntheticConfig
+
+    def load(self):
+        rng = torch.Generator().manual_seed(self.seed)
+        x = torch.randn(self.cfg.n_samples, *self.cfg.shape, generator=rng)
+        if len(self.cfg.shape) == 3:
+            x = torch.tanh(x)  # images live in [-1, 1]
+        y = torch.arange(self.cfg.n_samples) % self.cfg.num_classes  # every class present
+        return x, y

@@ -1,0 +1,1 @@
+"""Network families; constructors take plain numbers, never config objects."""

@@ -1,0 +1,82 @@
+"""Fully connected generator and discriminator of Goodfellow et al. 2014.
+
+The paper's MNIST nets: G = ReLU MLP on a uniform prior, D = maxout MLP with dropout. Both work on
+flattened samples and restore the sample shape at the end, so the same nets serve 2D points and
+images.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+from torch import nn
+
+
+class Maxout(nn.Module):
+    """Maxout unit (Goodfellow et al. 2013): the max over ``pieces`` affine maps per output unit."""
+
+    def __init__(self, in_features: int, out_features: int, *, pieces: int):
+        super().__init__()
+        self.out_features = out_features
+        self.pieces = pieces
+        self.linear = nn.Linear(in_features, out_features * pieces)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.linear(x).view(x.shape[0], self.out_features, self.pieces)  # [N, out, pieces]
+        return y.max(dim=2).values
+
+
+class MLPGenerator(nn.Module):
+    def __init__(
+        self,
+        *,
+        z_dim: int,  # length of the prior vector z
+        hidden: Sequence[int],  # width of each hidden ReLU layer
+        out_shape: Sequence[int],  # shape of one sample: (2,) for points, (C, H, W) for images
+        tanh_output: bool,  # squash to [-1, 1] (images); points stay unbounded
+    ):
+        super().__init__()
+        self.z_dim = z_dim
+        self.out_shape = tuple(out_shape)
+        layers: list[nn.Module] = []
+        width = z_dim
+        for h in hidden:
+            layers += [nn.Linear(width, h), nn.ReLU()]
+            width = h
+        layers.append(nn.Linear(width, math.prod(self.out_shape)))
+        if tanh_output:
+            layers.append(nn.Tanh())
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z).view(z.shape[0], *self.out_shape)  # [N, *out_shape]
+
+
+class MLPDiscriminator(nn.Module):
+    def __init__(
+        self,
+        *,
+        in_shape: Sequence[int],  # shape of one sample
+        hidden: Sequence[int],  # width of each hidden layer
+        maxout_pieces: int,  # 0: LeakyReLU layers; >= 2: maxout layers with this many pieces
+        dropout: float,  # drop probability on the input and every hidden layer (0 turns it off)
+    ):
+        super().__init__()
+        layers: list[nn.Module] = []
+        width = math.prod(in_shape)
+        for h in hidden:
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            if maxout_pieces >= 2:
+                layers.append(Maxout(width, h, pieces=maxout_pieces))
+            else:
+                layers += [nn.Linear(width, h), nn.LeakyReLU(0.2)]
+            width = h
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        layers.append(nn.Linear(width, 1))  # a real-valued score (logit); the loss applies any sigmoid
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.flatten(1)).squeeze(1)  # [N]

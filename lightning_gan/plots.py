@@ -1,0 +1,37 @@
+"""PNG outputs: image grids and 2D scatter plots over the real data."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+
+def save_image_grid(path: Path, images: torch.Tensor) -> None:
+    """images in [-1, 1], [N, C, H, W] -> one PNG grid."""
+    from torchvision.utils import save_image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nrow = max(1, int(len(images) ** 0.5))
+    save_image((images.clamp(-1, 1) + 1) / 2, path, nrow=nrow, padding=1)
+
+
+def save_scatter(path: Path, samples: torch.Tensor, real: torch.Tensor, title: str) -> None:
+    """Generated 2D points over real ones, on a fixed square so frames are comparable."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    extent = float(real.abs().max()) * 1.25
+    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
+    ax.scatter(real[:, 0], real[:, 1], s=2, c="tab:blue", alpha=0.3, label="data")
+    ax.scatter(samples[:, 0], samples[:, 1], s=2, c="tab:red", alpha=0.4, label="generated")
+    ax.set_xlim(-extent, extent)
+    ax.set_ylim(-extent, extent)
+    ax.set_aspect("equal")
+    ax.set_title(title, fontsize=9)
+    ax.legend(loc="upper right", markerscale=4, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
