@@ -62,7 +62,7 @@ class SampleGrid(_EveryGSteps):
             self._z = module.sample_z(n, generator=torch.Generator().manual_seed(self.seed)).cpu()
         samples = module.sample(self._z).float().cpu()
         if points and hasattr(datamodule, "sample_metrics"):
-            module.log_now({f"samples/{k}": v for k, v in datamodule.sample_metrics(samples).items()})
+            module.log_now({f"eval/{k}": v for k, v in datamodule.sample_metrics(samples).items()})
         self._write(trainer, module, samples, datamodule)
 
     @rank_zero_only

@@ -4,7 +4,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lightning_gan.config import ConfigError, load_config, to_yaml
+from pathlib import Path
+
+from lightning_gan.config import ConfigError, Issue, load_config, to_yaml
 
 EPILOG = """examples:
   lightning-gan fit                                  # the embedded default: 2014 GAN on a ring of 8 Gaussians
@@ -14,17 +16,15 @@ EPILOG = """examples:
 
 def _split(args: list[str]) -> tuple[str | None, list[str]]:
     """[CONFIG.yaml] key=value ...: the config file is the one argument that is not an override."""
-    paths = [a for a in args if "=" not in a]
-    if len(paths) > 1:
-        raise ConfigError([_arg_issue(paths[1])])
+    plain = [a for a in args if "=" not in a]
+    paths = [a for a in plain if a.endswith((".yaml", ".yml")) or Path(a).is_file()]
+    problems = [Issue(a, "not a key=value override, nor a .yaml config file",
+                      "write overrides as dotted.key=value, e.g. train.k=2") for a in plain if a not in paths]
+    problems += [Issue(a, "a second config file", "pass one YAML file, then key=value overrides")
+                 for a in paths[1:]]
+    if problems:
+        raise ConfigError(problems)
     return (paths[0] if paths else None), [a for a in args if "=" in a]
-
-
-def _arg_issue(arg: str):
-    from lightning_gan.config import Issue
-
-    return Issue(arg, "unexpected argument: only one config file may be given",
-                 "pass one YAML file and then key=value overrides")
 
 
 def main(argv: list[str] | None = None) -> int:

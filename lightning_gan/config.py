@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterator, Literal, Optional, Sequence
 
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
+from omegaconf.errors import ConfigKeyError, MissingMandatoryValue, OmegaConfBaseException
 
 from lightning_gan.losses import LOSSES
 
@@ -214,8 +214,10 @@ def _describe(err: OmegaConfBaseException, schema: DictConfig) -> Issue:
         close = difflib.get_close_matches(leaf, known, n=1)
         hint = f"did you mean {(parent + '.' if parent else '') + close[0]!r}? " if close else ""
         return Issue(key, "unknown key", f"{hint}keys here: {', '.join(known)}")
+    if isinstance(err, MissingMandatoryValue):
+        return Issue(key, "required value is missing (it has no default)", f"set it, e.g. {key}=...")
     default = OmegaConf.select(schema, key, default=None)
-    return Issue(key, problem, f"give a value of the right type, e.g. the default {key}={default}")
+    return Issue(key, problem, f"give a valid value, e.g. the default {key}={default}")
 
 
 # ---------------------------------------------------------------- cross-field checks

@@ -62,15 +62,17 @@ def fit(cfg: Config, verbose: bool = True) -> RunResult:
     wandb_logger = make_wandb_logger(cfg, run_dir, run_dir.name)
     if wandb_logger is not None:
         loggers.append(wandb_logger)
+    callbacks = [SampleGrid(run_dir / "samples", cfg.train.sample_every, cfg.train.num_grid_samples, cfg.train.seed),
+                 checkpoints]
+    if verbose:
+        callbacks.append(GStepProgressBar(refresh_rate=cfg.train.log_every))
     trainer = L.Trainer(
         accelerator=cfg.trainer.accelerator, devices=cfg.trainer.devices, num_nodes=cfg.trainer.num_nodes,
         strategy=strategy_for(cfg), precision=cfg.trainer.precision, deterministic=cfg.trainer.deterministic,
         max_epochs=-1, max_steps=-1,  # the module stops itself after train.g_steps G steps
         log_every_n_steps=cfg.train.log_every * cfg.train.k,  # batches; G steps land on every k-th batch
         logger=loggers, enable_checkpointing=False, enable_model_summary=False, default_root_dir=run_dir,
-        enable_progress_bar=verbose,
-        callbacks=[SampleGrid(run_dir / "samples", cfg.train.sample_every, cfg.train.num_grid_samples,
-                              cfg.train.seed), checkpoints, GStepProgressBar(refresh_rate=max(1, cfg.train.log_every))],
+        enable_progress_bar=verbose, callbacks=callbacks,
     )
     start = time.perf_counter()
     trainer.fit(module, datamodule=datamodule)
@@ -97,7 +99,7 @@ def describe(result: RunResult) -> str:
     offline = sorted((run_dir / "wandb").glob("offline-run-*"))
     if offline:
         lines.append(f"  W&B         {offline[-1]}  (offline; upload with: wandb sync {offline[-1]})")
-    shown = {k: v for k, v in result.final.items() if k.startswith(("train/", "samples/"))}
+    shown = {k: v for k, v in result.final.items() if k.startswith(("train/", "eval/"))}
     lines.append(f"finished {int(result.final.get('g_step', 0))} G steps in {result.seconds:.1f} s: "
                  + ", ".join(f"{k.split('/', 1)[1]}={v:.3g}" for k, v in sorted(shown.items())))
     return "\n".join(lines)

@@ -1,0 +1,55 @@
+"""Losses: closed-form values (two-sided) and the gradient direction of every registered pair."""
+import math
+
+import pytest
+import torch
+from torch.testing import assert_close
+
+from lightning_gan.losses import LOSSES, d_minimax, g_minimax, g_non_saturating
+
+LOG2 = math.log(2)
+
+
+def test_minimax_values_at_zero_score():
+    # D(x) = σ(0) = 1/2 everywhere: L_D = -2 log(1/2), the paper's -V = log 4
+    zeros = torch.zeros(5)
+    assert_close(d_minimax(zeros, zeros), torch.tensor(2 * LOG2))
+    assert_close(g_minimax(zeros), torch.tensor(-LOG2))
+    assert_close(g_non_saturating(zeros), torch.tensor(LOG2))
+
+
+def test_minimax_values_at_known_scores():
+    real, fake = torch.tensor([2.0, -1.0]), torch.tensor([0.5, -3.0])
+    sig = torch.sigmoid
+    expected_d = -(torch.log(sig(real)).mean() + torch.log(1 - sig(fake)).mean())
+    assert_close(d_minimax(real, fake), expected_d)
+    assert_close(g_minimax(fake), torch.log(1 - sig(fake)).mean())
+    assert_close(g_non_saturating(fake), -torch.log(sig(fake)).mean())
+
+
+def test_losses_are_finite_for_extreme_logits():
+    big = torch.tensor([80.0, -80.0])
+    for pair in LOSSES.values():
+        assert torch.isfinite(pair.d(big, -big)) and torch.isfinite(pair.g(big)) and torch.isfinite(pair.g(-big))
+
+
+def test_saturation_is_what_the_paper_says():
+    # When D confidently rejects fakes (score -8), the saturating loss has almost no gradient,
+    # the non-saturating one a large one.
+    fake = torch.tensor([-8.0], requires_grad=True)
+    (grad_mm,) = torch.autograd.grad(g_minimax(fake), fake)
+    (grad_ns,) = torch.autograd.grad(g_non_saturating(fake), fake)
+    assert abs(grad_mm.item()) < 1e-3 < 0.9 < abs(grad_ns.item())
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_gradient_direction(name):
+    """At score 0: D lowers its loss by raising real scores and lowering fake ones; G by raising fake."""
+    pair = LOSSES[name]
+    real = torch.zeros(4, requires_grad=True)
+    fake = torch.zeros(4, requires_grad=True)
+    d_real, d_fake = torch.autograd.grad(pair.d(real, fake), (real, fake))
+    (g_fake,) = torch.autograd.grad(pair.g(fake), fake)
+    assert (d_real < 0).all(), "D loss must fall as D(x) rises"
+    assert (d_fake > 0).all(), "D loss must rise as D(G(z)) rises"
+    assert (g_fake < 0).all(), "G loss must fall as D(G(z)) rises"
