@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import lightning as L
+import torch
 
 from lightning_gan.callbacks import GStepCheckpoint, GStepProgressBar, SampleGrid
 from lightning_gan.config import Config, ConfigError, Issue, to_dict, to_yaml
@@ -54,6 +55,8 @@ def fit(cfg: Config, verbose: bool = True) -> RunResult:
     run_dir.mkdir(parents=True)
     (run_dir / "config.yaml").write_text(to_yaml(cfg))
 
+    if cfg.trainer.cpu_threads > 0:
+        torch.set_num_threads(cfg.trainer.cpu_threads)
     L.seed_everything(cfg.train.seed, workers=True, verbose=False)
     module = VARIANTS[cfg.variant.name](to_dict(cfg), data_shape=datamodule.sample_shape,
                                         num_classes=datamodule.num_classes)

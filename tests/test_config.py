@@ -26,7 +26,7 @@ def test_overrides_merge_last_over_yaml(tmp_path):
     path.write_text("train:\n  k: 3\noptim:\n  d:\n    lr: 0.001\n")
     cfg = load_config(path, ["train.k=5", "--loss=minimax"])  # `wandb agent` ${args} form too
     assert (cfg.train.k, cfg.optim.d.lr, cfg.loss) == (5, 0.001, "minimax")
-    assert cfg.optim.g.lr == 2e-4  # untouched default
+    assert cfg.optim.g.lr == 5e-4  # untouched default
 
 
 def test_round_trip_through_plain_dict():

@@ -1,0 +1,118 @@
+"""Data modules: [-1, 1] scaling, local IDX files, image folders, clear errors for missing data."""
+import gzip
+import math
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from lightning_gan.cli import main
+from lightning_gan.config import load_config
+from lightning_gan.data import DataError
+from lightning_gan.data.base import scale_to_signed_unit
+from lightning_gan.data.images import read_idx
+from lightning_gan.data.mixtures import mixture_centers
+from lightning_gan.registry import DATAMODULES, load_all
+
+load_all()
+
+
+def make_datamodule(*overrides):
+    cfg = load_config(None, list(overrides))
+    dm = DATAMODULES[cfg.data.name](cfg.data, seed=0)
+    dm.setup("fit")
+    return dm
+
+
+def write_idx(path, array, compress):
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    payload = header + array.astype(np.uint8).tobytes()
+    path.write_bytes(gzip.compress(payload) if compress else payload)
+
+
+def fake_idx_set(folder, n=12, compress=True):
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    suffix = ".gz" if compress else ""
+    write_idx(folder / f"train-images-idx3-ubyte{suffix}", rng.integers(0, 256, (n, 28, 28)), compress)
+    write_idx(folder / f"train-labels-idx1-ubyte{suffix}", np.arange(n) % 10, compress)
+
+
+def test_scaling_maps_byte_range_to_signed_unit():
+    x = scale_to_signed_unit(torch.tensor([0, 51, 255], dtype=torch.uint8))
+    torch.testing.assert_close(x, torch.tensor([-1.0, -0.6, 1.0]))
+
+
+def test_digits_in_signed_unit_range_with_labels():
+    dm = make_datamodule("data.name=digits")
+    assert dm.sample_shape == (1, 8, 8) and dm.num_classes == 10 and len(dm.x) == 1797
+    assert dm.x.min() == -1 and dm.x.max() == 1
+    x, y = next(iter(dm.train_dataloader()))
+    assert x.shape == (64, 1, 8, 8) and y.dtype == torch.long
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_fashion_mnist_from_local_idx_files(tmp_path, compress):
+    fake_idx_set(tmp_path / "idx", compress=compress)
+    dm = make_datamodule("data.name=fashion_mnist", f"data.path={tmp_path / 'idx'}", "data.batch_size=4",
+                         "data.image_size=32")
+    assert dm.sample_shape == (1, 32, 32) and len(dm.x) == 12
+    assert -1 <= dm.x.min() and dm.x.max() <= 1
+
+
+def test_torchvision_raw_layout_is_found_under_root(tmp_path):
+    fake_idx_set(tmp_path / "data" / "MNIST" / "raw", compress=False)
+    dm = make_datamodule("data.name=mnist", f"data.root={tmp_path / 'data'}", "data.batch_size=4")
+    assert len(dm.x) == 12
+
+
+def test_missing_fashion_mnist_names_paths_and_fixes(tmp_path, capsys):
+    assert main(["fit", "data.name=fashion_mnist", f"data.path={tmp_path / 'nowhere'}", "run.root=runs"]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path / "nowhere") in err and "data.download=true" in err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_truncated_idx_file_is_reported(tmp_path):
+    fake_idx_set(tmp_path / "idx", compress=False)
+    path = tmp_path / "idx" / "train-images-idx3-ubyte"
+    path.write_bytes(path.read_bytes()[:-10])
+    with pytest.raises(DataError, match="header says"):
+        read_idx(path)
+    with pytest.raises(DataError, match="bad magic"):
+        (tmp_path / "junk").write_bytes(b"hello world")
+        read_idx(tmp_path / "junk")
+
+
+def test_image_folder_reads_classes_and_resizes(tmp_path):
+    for cls in ("cats", "dogs"):
+        (tmp_path / "imgs" / cls).mkdir(parents=True)
+        for i in range(3):
+            Image.fromarray(np.full((20, 30, 3), 40 * i, dtype=np.uint8)).save(tmp_path / "imgs" / cls / f"{i}.png")
+    dm = make_datamodule("data.name=image_folder", f"data.path={tmp_path / 'imgs'}", "data.batch_size=2",
+                         "data.image_size=16")
+    assert dm.sample_shape == (3, 16, 16) and dm.num_classes == 2
+    assert dm.x.min() >= -1 and dm.x.max() <= 1
+
+
+@pytest.mark.parametrize("setup, words", [("missing", "directory not found"), ("empty", "no image files"),
+                                          ("corrupt", "cannot decode")])
+def test_image_folder_errors(tmp_path, setup, words):
+    folder = tmp_path / "imgs"
+    if setup != "missing":
+        folder.mkdir()
+    if setup == "corrupt":
+        (folder / "bad.png").write_bytes(b"not a png")
+    with pytest.raises(DataError, match=words):
+        make_datamodule("data.name=image_folder", f"data.path={folder}", "data.batch_size=1")
+
+
+def test_mixture_layouts():
+    ring = mixture_centers("ring", 8, 2.0)
+    torch.testing.assert_close(ring.norm(dim=1), torch.full((8,), 2.0))
+    grid = mixture_centers("grid", 25, 4.0)
+    assert sorted(set(grid[:, 0].tolist())) == [-4.0, -2.0, 0.0, 2.0, 4.0]
+    dm = make_datamodule("data.sigma=0.1")
+    # every sample sits near its own mode's centre
+    assert (dm.x - ring[dm.y]).norm(dim=1).max() < 6 * 0.1 * math.sqrt(2)
