@@ -92,7 +92,7 @@ class GStepCheckpoint(_EveryGSteps):
 
     def fire(self, trainer, module) -> None:
         tmp = self.directory / f".last.ckpt.tmp{os.getpid()}"
-        trainer.save_checkpoint(tmp)  # every rank calls it; the strategy writes on rank 0 only
+        trainer.save_checkpoint(tmp, weights_only=False)  # every rank calls it; rank 0 writes
         if trainer.is_global_zero:
             os.replace(tmp, self.last_path)  # a kill mid-write never leaves a corrupt last.ckpt
         trainer.strategy.barrier("lightning_gan_checkpoint")

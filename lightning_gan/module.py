@@ -124,7 +124,7 @@ class AdversarialModule(L.LightningModule):
         d_logs = {name: torch.stack([row[name] for row in self._d_logs]).mean() for name in self._d_logs[0]}
         self._d_logs = []
         logs = {f"train/{name}": value for name, value in {**d_logs, **g_logs}.items()}
-        self.log_dict(logs, on_step=True, on_epoch=False, prog_bar=False, batch_size=self._batch_size(batch))
+        self.log_dict(logs, on_step=True, on_epoch=False, prog_bar=True, batch_size=self._batch_size(batch))
         self.log("g_step", float(self.g_steps), on_step=True, on_epoch=False, prog_bar=False)
         self.log("d_step", float(self.d_steps), on_step=True, on_epoch=False, prog_bar=False)
 
