@@ -163,6 +163,7 @@ def load_module(path: str, map_location: str = "cpu") -> AdversarialModule:
     from lightning_gan.registry import VARIANTS, load_all
 
     load_all()
-    checkpoint = torch.load(path, map_location=map_location, weights_only=False)
+    # weights_only: a checkpoint holds tensors and plain values only, so loading runs no code from it
+    checkpoint = torch.load(path, map_location=map_location, weights_only=True)
     name = checkpoint["hyper_parameters"]["config"]["variant"]["name"]
-    return VARIANTS.lookup(name).load_from_checkpoint(path, map_location=map_location)
+    return VARIANTS.lookup(name).load_from_checkpoint(path, map_location=map_location, weights_only=True)

@@ -116,3 +116,33 @@ def test_mixture_layouts():
     dm = make_datamodule("data.sigma=0.1")
     # every sample sits near its own mode's centre
     assert (dm.x - ring[dm.y]).norm(dim=1).max() < 6 * 0.1 * math.sqrt(2)
+
+
+def test_download_route_uses_torchvision_then_reads_its_files(tmp_path, monkeypatch):
+    """With data.download=true the set comes from torchvision's own download (faked: no network)."""
+    import torchvision
+
+    calls = []
+
+    class FakeFashionMNIST:
+        def __init__(self, root, train, download):
+            calls.append((root, train, download))
+            fake_idx_set(tmp_path / "data" / "FashionMNIST" / "raw", compress=False)
+
+    monkeypatch.setattr(torchvision.datasets, "FashionMNIST", FakeFashionMNIST)
+    # local copies win over a download: hide Debian's, in case this machine has it installed
+    monkeypatch.setattr(DATAMODULES["fashion_mnist"], "system_dirs", ())
+    dm = make_datamodule("data.name=fashion_mnist", f"data.root={tmp_path / 'data'}", "data.download=true",
+                         "data.batch_size=4")
+    assert calls == [(str(tmp_path / "data"), True, True)] and len(dm.x) == 12
+
+
+def test_failed_download_is_a_data_error(tmp_path, monkeypatch):
+    import torchvision
+
+    def offline(*args, **kwargs):
+        raise OSError("name resolution failed")
+
+    monkeypatch.setattr(torchvision.datasets, "MNIST", offline)
+    with pytest.raises(DataError, match="download of MNIST failed"):
+        make_datamodule("data.name=mnist", f"data.root={tmp_path / 'data'}", "data.download=true")
