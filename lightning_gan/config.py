@@ -121,10 +121,20 @@ class RunConfig:
 
 
 @dataclass
+class PenaltyConfig:
+    name: Literal["none", "gp", "r1", "clip"] = "none"  # D regularizer: gradient penalty, R1, weight clipping
+    weight: float = 10.0  # λ of gp (Gulrajani et al. 2017: 10) or γ of r1 (applied as γ/2)
+    clip: float = 0.01  # weight-clipping bound c (Arjovsky et al. 2017: 0.01)
+    spectral_norm_d: bool = False  # spectral normalization of every D layer (Miyato et al. 2018)
+    spectral_norm_g: bool = False  # spectral normalization of G too (as in SAGAN / BigGAN)
+
+
+@dataclass
 class Config:
     variant: VariantConfig = field(default_factory=VariantConfig)  # networks and their settings
     data: DataConfig = field(default_factory=DataConfig)  # data set and batching
     loss: LossName = "non_saturating"  # loss pair from losses.LOSSES (the paper's practical choice)
+    penalty: PenaltyConfig = field(default_factory=PenaltyConfig)  # D constraint, independent of the loss
     optim: OptimConfig = field(default_factory=OptimConfig)  # one optimizer per network
     train: TrainConfig = field(default_factory=TrainConfig)  # the adversarial schedule and outputs
     trainer: TrainerConfig = field(default_factory=TrainerConfig)  # Lightning Trainer hardware settings
@@ -248,6 +258,13 @@ def validate(cfg: Config) -> None:
             need(0 <= value < 1, f"optim.{net}.{beta}", f"must be in [0, 1), got {value}",
                  f"e.g. optim.{net}.{beta}={getattr(OptimizerConfig, beta)}")
         need(opt.weight_decay >= 0, f"optim.{net}.weight_decay", "must be >= 0", "use 0 to turn it off")
+    p = cfg.penalty
+    need(p.weight > 0 or p.name not in ("gp", "r1"), "penalty.weight", f"must be > 0 for {p.name}, got {p.weight}",
+         "e.g. penalty.weight=10, or penalty.name=none")
+    need(p.clip > 0 or p.name != "clip", "penalty.clip", f"must be > 0, got {p.clip}", "e.g. penalty.clip=0.01")
+    need(cfg.loss != "wasserstein" or p.name in ("gp", "clip") or p.spectral_norm_d, "loss",
+         "the Wasserstein loss needs a Lipschitz critic; without a constraint it diverges",
+         "add penalty.name=gp (WGAN-GP), penalty.name=clip (WGAN) or penalty.spectral_norm_d=true")
     need(cfg.data.batch_size >= 1, "data.batch_size", f"must be >= 1, got {cfg.data.batch_size}",
          "e.g. data.batch_size=64")
     need(cfg.data.num_workers >= 0, "data.num_workers", "must be >= 0", "use 0 to load in the main process")

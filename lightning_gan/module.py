@@ -24,6 +24,7 @@ from torch import nn
 
 from lightning_gan.config import Config, OptimizerConfig, VariantConfig, config_from_dict
 from lightning_gan.losses import LOSSES
+from lightning_gan.penalties import add_spectral_norm, clip_weights, gradient_penalty, r1_penalty
 
 Logs = dict[str, torch.Tensor]
 COUNTERS_KEY = "lightning_gan_counters"
@@ -51,6 +52,10 @@ class AdversarialModule(L.LightningModule):
         self.automatic_optimization = False
         self.loss_pair = LOSSES[self.cfg.loss]
         self.generator, self.discriminator = self.build_networks()
+        if self.cfg.penalty.spectral_norm_d:
+            add_spectral_norm(self.discriminator)
+        if self.cfg.penalty.spectral_norm_g:
+            add_spectral_norm(self.generator)
         self.g_steps = 0  # generator updates so far: the unit of run length
         self.d_steps = 0  # discriminator updates so far (k per G step)
         self._d_in_cycle = 0  # D steps since the last G step
@@ -70,12 +75,29 @@ class AdversarialModule(L.LightningModule):
         raise NotImplementedError
 
     # ---------------------------------------------------------------- helpers for variants
-    def d_objective(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> tuple[torch.Tensor, Logs]:
-        """The configured D loss plus the D(x) / D(G(z)) balance (probabilities for logit losses)."""
+    def d_objective(self, real: torch.Tensor, fake: torch.Tensor,
+                    critic: Callable[[torch.Tensor], torch.Tensor] | None = None) -> tuple[torch.Tensor, Logs]:
+        """The configured D loss and penalty on real and fake inputs, with the D(x) / D(G(z)) balance.
+
+        ``critic`` maps inputs to scores (default: the discriminator); conditional variants pass a
+        closure over their labels, so penalties see the same conditions.
+        """
+        critic = critic or self.discriminator
+        real_scores, fake_scores = critic(real), critic(fake)
         loss = self.loss_pair.d(real_scores, fake_scores)
         to_p = torch.sigmoid if self.loss_pair.logits else (lambda s: s)
-        return loss, {"d_loss": loss.detach(), "D_x": to_p(real_scores.detach()).mean(),
-                      "D_G_z": to_p(fake_scores.detach()).mean()}
+        logs = {"D_x": to_p(real_scores.detach()).float().mean(), "D_G_z": to_p(fake_scores.detach()).float().mean()}
+        if self.loss_pair.critic:
+            logs["wasserstein_estimate"] = (real_scores.detach().float().mean() - fake_scores.detach().float().mean())
+        penalty = self.cfg.penalty
+        if penalty.name == "gp":
+            logs["penalty"] = gradient_penalty(critic, real, fake)
+            loss = loss + penalty.weight * logs["penalty"]
+        elif penalty.name == "r1":
+            logs["penalty"] = r1_penalty(critic, real)
+            loss = loss + penalty.weight / 2 * logs["penalty"]
+        logs = {name: value.detach() for name, value in logs.items()}
+        return loss, {"d_loss": loss.detach(), **logs}
 
     def g_objective(self, fake_scores: torch.Tensor) -> tuple[torch.Tensor, Logs]:
         loss = self.loss_pair.g(fake_scores)
@@ -109,9 +131,14 @@ class AdversarialModule(L.LightningModule):
         self.untoggle_optimizer(optimizer)
         return logs
 
+    def _after_d_step(self) -> None:
+        if self.cfg.penalty.name == "clip":
+            clip_weights(self.discriminator, self.cfg.penalty.clip)
+
     def training_step(self, batch: Any, batch_idx: int) -> None:
         opt_g, opt_d = self.optimizers()
         self._d_logs.append(self._update(opt_d, self.discriminator_loss, batch, self.cfg.train.grad_clip_d))
+        self._after_d_step()
         self.d_steps += 1
         self._d_in_cycle += 1
         if self._d_in_cycle < self.cfg.train.k:

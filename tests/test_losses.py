@@ -5,7 +5,8 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from lightning_gan.losses import LOSSES, d_minimax, g_minimax, g_non_saturating
+from lightning_gan.losses import (LOSSES, d_hinge, d_least_squares, d_minimax, d_wasserstein, g_hinge,
+                                  g_least_squares, g_minimax, g_non_saturating, g_wasserstein)
 
 LOG2 = math.log(2)
 
@@ -27,6 +28,18 @@ def test_minimax_values_at_known_scores():
     assert_close(g_non_saturating(fake), -torch.log(sig(fake)).mean())
 
 
+def test_hinge_wasserstein_least_squares_values():
+    real, fake = torch.tensor([2.0, 0.5, -1.0]), torch.tensor([-2.0, 0.0, 1.5])
+    # hinge: relu(1 - [2, .5, -1]) = [0, .5, 2] -> 2.5/3; relu(1 + [-2, 0, 1.5]) = [0, 1, 2.5] -> 3.5/3
+    assert_close(d_hinge(real, fake), torch.tensor(6.0 / 3))
+    assert_close(g_hinge(fake), torch.tensor(-(-0.5) / 3))
+    assert_close(d_wasserstein(real, fake), torch.tensor((-0.5 - 1.5) / 3))
+    assert_close(g_wasserstein(fake), torch.tensor(0.5 / 3))
+    # LSGAN: ½ mean([1, .25, 4]) + ½ mean([4, 0, 2.25]) ; ½ mean([9, 1, .25])
+    assert_close(d_least_squares(real, fake), torch.tensor(0.5 * 5.25 / 3 + 0.5 * 6.25 / 3))
+    assert_close(g_least_squares(fake), torch.tensor(0.5 * 10.25 / 3))
+
+
 def test_losses_are_finite_for_extreme_logits():
     big = torch.tensor([80.0, -80.0])
     for pair in LOSSES.values():
@@ -44,10 +57,10 @@ def test_saturation_is_what_the_paper_says():
 
 @pytest.mark.parametrize("name", sorted(LOSSES))
 def test_gradient_direction(name):
-    """At score 0: D lowers its loss by raising real scores and lowering fake ones; G by raising fake."""
+    """At an undecided D: D lowers its loss by raising real scores and lowering fake ones; G by raising fake."""
     pair = LOSSES[name]
-    real = torch.zeros(4, requires_grad=True)
-    fake = torch.zeros(4, requires_grad=True)
+    real = torch.full((4,), pair.neutral, requires_grad=True)
+    fake = torch.full((4,), pair.neutral, requires_grad=True)
     d_real, d_fake = torch.autograd.grad(pair.d(real, fake), (real, fake))
     (g_fake,) = torch.autograd.grad(pair.g(fake), fake)
     assert (d_real < 0).all(), "D loss must fall as D(x) rises"

@@ -62,7 +62,7 @@ class VanillaGAN(AdversarialModule):
         real = batch[0]
         with torch.no_grad():  # fakes are inputs to D here: G builds no graph
             fake = self.generator(self.sample_z(real.shape[0]))
-        return self.d_objective(self.discriminator(real), self.discriminator(fake))
+        return self.d_objective(real, fake)
 
     def generator_loss(self, batch):
         fake = self.generator(self.sample_z(batch[0].shape[0]))
