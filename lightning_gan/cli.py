@@ -36,7 +36,13 @@ def main(argv: list[str] | None = None) -> int:
         cmd = sub.add_parser(name, help=text, description=text)
         cmd.add_argument("args", nargs="*", metavar="[CONFIG.yaml] [key=value ...]")
         cmd.add_argument("--quiet", action="store_true", help="no progress bar or summary")
-    ns = parser.parse_args(argv)
+    # `wandb agent`'s ${args} passes `--key=value`: unknown `--x=y` options are config overrides.
+    # parse_known_args also hands back overrides that follow an option (`a=1 --quiet b=2`).
+    ns, extra = parser.parse_known_args(argv)
+    unknown = [a for a in extra if a.startswith("-") and not (a.startswith("--") and "=" in a)]
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    ns.args += extra
     from lightning_gan.data import DataError
 
     try:

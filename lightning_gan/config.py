@@ -8,6 +8,7 @@ full dotted key and a fix, before any data is read or network built.
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Literal, Optional, Sequence
@@ -95,7 +96,10 @@ class TrainerConfig:
     accelerator: Literal["auto", "cpu", "gpu", "cuda", "mps"] = "auto"  # Lightning accelerator
     devices: int = 1  # devices per node; >1 turns on DDP
     num_nodes: int = 1  # machines; >1 needs a cluster launcher (torchrun / SLURM)
-    strategy: str = "auto"  # Lightning strategy; multi-device runs need unused-parameter detection
+    # Lightning strategy. Each update reaches one network only, so multi-device runs need DDP's
+    # unused-parameter detection; "auto" picks ddp_find_unused_parameters_true for them.
+    strategy: Literal["auto", "ddp_find_unused_parameters_true", "ddp_spawn_find_unused_parameters_true",
+                      "ddp_notebook_find_unused_parameters_true"] = "auto"
     precision: Literal["32-true", "64-true", "16-mixed", "bf16-mixed"] = "32-true"  # numeric precision
     deterministic: bool = False  # torch deterministic algorithms (slower; exact reruns on CPU)
     # torch CPU threads; 0 = torch's default (all cores). Two OpenMP threads per process collapse
@@ -218,8 +222,9 @@ def _parse_overrides(overrides: Sequence[str]) -> DictConfig:
 
 
 def _describe(err: OmegaConfBaseException, schema: DictConfig) -> Issue:
-    key = str(err.full_key)
-    problem = err.msg.splitlines()[0]
+    # Some merge errors (a scalar where a section belongs: `variant=5`) carry no key or message.
+    key = str(err.full_key or getattr(err, "key", None) or "config")
+    problem = (err.msg or str(err) or type(err).__name__).splitlines()[0]
     if isinstance(err, ConfigKeyError):
         parent, _, leaf = key.rpartition(".")
         node = OmegaConf.select(schema, parent) if parent else schema
@@ -227,6 +232,8 @@ def _describe(err: OmegaConfBaseException, schema: DictConfig) -> Issue:
         close = difflib.get_close_matches(leaf, known, n=1)
         hint = f"did you mean {(parent + '.' if parent else '') + close[0]!r}? " if close else ""
         return Issue(key, "unknown key", f"{hint}keys here: {', '.join(known)}")
+    if key == "config":
+        return Issue(key, problem, "a section takes dotted keys (variant.z_dim=16), not a value (variant=5)")
     if isinstance(err, MissingMandatoryValue):
         return Issue(key, "required value is missing (it has no default)", f"set it, e.g. {key}=...")
     default = OmegaConf.select(schema, key, default=None)
@@ -242,7 +249,11 @@ def validate(cfg: Config) -> None:
         if not ok:
             issues.append(Issue(key, problem, fix))
 
+    for key, value in flatten(to_dict(cfg)).items():
+        if isinstance(value, float) and not math.isfinite(value):
+            issues.append(Issue(key, f"must be a finite number, got {value}", f"set {key} to a finite value"))
     t = cfg.train
+    need(0 <= t.seed < 2**32, "train.seed", f"must be in [0, 2**32), got {t.seed}", "e.g. train.seed=0")
     need(t.k >= 1, "train.k", f"must be >= 1, got {t.k}", "k counts D steps per G step: use train.k=1 or more")
     for key in ("g_steps", "log_every", "sample_every", "num_grid_samples", "checkpoint_every"):
         value = getattr(t, key)

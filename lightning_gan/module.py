@@ -1,7 +1,8 @@
 """AdversarialModule: THE adversarial training step, written once.
 
 This is the only code that zeroes gradients, calls ``manual_backward`` / ``step``, toggles the
-optimizers, clips gradients, counts G and D steps and logs. A variant subclasses it and supplies:
+optimizers, clips gradients, counts G and D steps and logs the training rows. A variant subclasses
+it and supplies:
 
 - ``Config``: its dataclass (a ``VariantConfig``),
 - ``build_networks()`` -> (generator, discriminator),
@@ -45,7 +46,9 @@ class AdversarialModule(L.LightningModule):
     def __init__(self, config: dict, data_shape: Sequence[int], num_classes: int = 0):
         super().__init__()
         # Plain values only, so a checkpoint alone rebuilds the module (load_from_checkpoint).
-        self.save_hyperparameters({"config": config, "data_shape": list(data_shape), "num_classes": num_classes})
+        # logger=False: the flat dotted config is logged once, by loggers.make_wandb_logger.
+        self.save_hyperparameters({"config": config, "data_shape": list(data_shape), "num_classes": num_classes},
+                                  logger=False)
         self.cfg: Config = config_from_dict(config)
         self.data_shape = tuple(data_shape)
         self.num_classes = num_classes
@@ -60,6 +63,7 @@ class AdversarialModule(L.LightningModule):
         self.d_steps = 0  # discriminator updates so far (k per G step)
         self._d_in_cycle = 0  # D steps since the last G step
         self._d_logs: list[Logs] = []
+        self._pending_clip: float | None = None  # max grad norm for the optimizer step under way
 
     # ---------------------------------------------------------------- what a variant provides
     def build_networks(self) -> tuple[nn.Module, nn.Module]:
@@ -83,12 +87,13 @@ class AdversarialModule(L.LightningModule):
         closure over their labels, so penalties see the same conditions.
         """
         critic = critic or self.discriminator
-        real_scores, fake_scores = critic(real), critic(fake)
+        # float(): under bf16 / fp16 autocast the scores are low precision; losses and logs are not
+        real_scores, fake_scores = critic(real).float(), critic(fake).float()
         loss = self.loss_pair.d(real_scores, fake_scores)
         to_p = torch.sigmoid if self.loss_pair.logits else (lambda s: s)
-        logs = {"D_x": to_p(real_scores.detach()).float().mean(), "D_G_z": to_p(fake_scores.detach()).float().mean()}
+        logs = {"D_x": to_p(real_scores.detach()).mean(), "D_G_z": to_p(fake_scores.detach()).mean()}
         if self.loss_pair.critic:
-            logs["wasserstein_estimate"] = (real_scores.detach().float().mean() - fake_scores.detach().float().mean())
+            logs["wasserstein_estimate"] = real_scores.detach().mean() - fake_scores.detach().mean()
         penalty = self.cfg.penalty
         if penalty.name == "gp":
             logs["penalty"] = gradient_penalty(critic, real, fake)
@@ -100,7 +105,7 @@ class AdversarialModule(L.LightningModule):
         return loss, {"d_loss": loss.detach(), **logs}
 
     def g_objective(self, fake_scores: torch.Tensor) -> tuple[torch.Tensor, Logs]:
-        loss = self.loss_pair.g(fake_scores)
+        loss = self.loss_pair.g(fake_scores.float())
         return loss, {"g_loss": loss.detach()}
 
     @torch.no_grad()
@@ -108,8 +113,8 @@ class AdversarialModule(L.LightningModule):
         """Samples for grids and evaluation, with G in eval mode (BatchNorm running statistics)."""
         was_training = self.generator.training
         self.generator.eval()
-        try:
-            return self.generator(z.to(self.device))
+        try:  # callbacks run outside the precision plugin's context: match G's dtype (e.g. 64-true)
+            return self.generator(z.to(self.device, dtype=next(self.generator.parameters()).dtype))
         finally:
             self.generator.train(was_training)
 
@@ -125,11 +130,17 @@ class AdversarialModule(L.LightningModule):
         loss, logs = loss_fn(batch)
         optimizer.zero_grad(set_to_none=True)
         self.manual_backward(loss)  # not loss.backward(): under DDP this is what syncs gradients
-        if clip is not None:
-            self.clip_gradients(optimizer, gradient_clip_val=clip, gradient_clip_algorithm="norm")
-        optimizer.step()
+        self._pending_clip = clip
+        optimizer.step()  # clipping happens in on_before_optimizer_step, after AMP unscaling
+        self._pending_clip = None
         self.untoggle_optimizer(optimizer)
         return logs
+
+    def on_before_optimizer_step(self, optimizer) -> None:
+        # Called by the precision plugin inside step(), after 16-mixed's scaler has unscaled the
+        # gradients: clipping before step() would clip gradients still multiplied by the loss scale.
+        if self._pending_clip is not None:
+            self.clip_gradients(optimizer, gradient_clip_val=self._pending_clip, gradient_clip_algorithm="norm")
 
     def _after_d_step(self) -> None:
         if self.cfg.penalty.name == "clip":
@@ -154,6 +165,12 @@ class AdversarialModule(L.LightningModule):
         self.log_dict(logs, on_step=True, on_epoch=False, prog_bar=True, batch_size=self._batch_size(batch))
         self.log("g_step", float(self.g_steps), on_step=True, on_epoch=False, prog_bar=False)
         self.log("d_step", float(self.d_steps), on_step=True, on_epoch=False, prog_bar=False)
+
+    def on_fit_start(self) -> None:
+        # Every rank starts from the same seed (and DDP copies rank 0's weights); give each rank its
+        # own noise stream so fakes and dropout masks differ across ranks.
+        if self.trainer.world_size > 1:
+            torch.manual_seed(self.cfg.train.seed + self.global_rank)
 
     def on_train_batch_end(self, outputs, batch, batch_idx) -> None:
         if self.g_steps >= self.cfg.train.g_steps:

@@ -31,7 +31,7 @@ class Registry(dict):
     def lookup(self, name: str):
         from lightning_gan.config import ConfigError, Issue
 
-        if name not in self:
+        if not isinstance(name, str) or name not in self:
             close = difflib.get_close_matches(str(name), list(self), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError([Issue(f"{self.section}.name", f"unknown {self.section} {name!r}{hint}",

@@ -1,11 +1,13 @@
 """``fit``: config -> run directory (config.yaml, checkpoints, samples, metrics.jsonl, W&B run)."""
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import lightning as L
+from lightning.fabric.utilities.exceptions import MisconfigurationException
 import torch
 
 from lightning_gan.callbacks import GStepCheckpoint, GStepProgressBar, SampleGrid
@@ -23,20 +25,37 @@ class RunResult:
     module: L.LightningModule
 
 
-def choose_run_dir(cfg: Config) -> Path:
+RUN_DIR_ENV = "LIGHTNING_GAN_RUN_DIR"  # rank 0's run directory, inherited by the DDP processes it launches
+
+
+def make_run_dir(cfg: Config) -> Path:
+    """Creates the run directory; an existing one is never reused (mkdir is the atomic check)."""
     root = Path(cfg.run.root)
-    if cfg.run.name is not None:
-        run_dir = root / cfg.run.name
-        if run_dir.exists():
-            raise ConfigError([Issue("run.name", f"{run_dir} already exists; runs are never overwritten",
-                                     "choose another run.name, or leave it unset for a fresh timestamped name")])
-        return run_dir
-    stem = f"{cfg.variant.name}-{cfg.data.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    run_dir, n = root / stem, 1
-    while run_dir.exists():
-        n += 1
-        run_dir = root / f"{stem}-{n}"
-    return run_dir
+    stem = cfg.run.name or f"{cfg.variant.name}-{cfg.data.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    for n in range(1, 1000):
+        run_dir = root / (stem if n == 1 else f"{stem}-{n}")
+        try:
+            run_dir.mkdir(parents=True)
+            return run_dir
+        except FileExistsError:
+            if cfg.run.name is not None:
+                raise exists_error(run_dir) from None
+        except OSError as err:
+            raise ConfigError([Issue("run.root", f"cannot create {run_dir}: {err.strerror}",
+                                     "point run.root at a writable directory")]) from None
+    raise ConfigError([Issue("run.root", f"too many runs named {stem}* in {root}", "set run.name")])
+
+
+def exists_error(run_dir: Path) -> ConfigError:
+    return ConfigError([Issue("run.name", f"{run_dir} already exists; runs are never overwritten",
+                              "choose another run.name, or leave it unset for a fresh timestamped name")])
+
+
+def launched_rank_dir() -> Path | None:
+    """In a DDP process started by Lightning's launcher (LOCAL_RANK > 0): rank 0's run directory."""
+    if int(os.environ.get("LOCAL_RANK", "0")) > 0 and os.environ.get(RUN_DIR_ENV):
+        return Path(os.environ[RUN_DIR_ENV])
+    return None
 
 
 def strategy_for(cfg: Config) -> str:
@@ -47,46 +66,61 @@ def strategy_for(cfg: Config) -> str:
 
 
 def fit(cfg: Config, verbose: bool = True) -> RunResult:
+    """Everything that can fail on bad input (data, networks, Trainer) runs before the directory exists."""
     load_all()
-    run_dir = choose_run_dir(cfg)
+    named = Path(cfg.run.root) / cfg.run.name if cfg.run.name else None
+    if named is not None and named.exists() and launched_rank_dir() is None:
+        raise exists_error(named)  # before any data is read; make_run_dir re-checks atomically
     datamodule = DATAMODULES[cfg.data.name](cfg.data, seed=cfg.train.seed)
     datamodule.prepare_data()
-    datamodule.setup("fit")  # a missing or malformed data set fails here, before any output is written
-    run_dir.mkdir(parents=True)
-    (run_dir / "config.yaml").write_text(to_yaml(cfg))
-
+    datamodule.setup("fit")
     if cfg.trainer.cpu_threads > 0:
         torch.set_num_threads(cfg.trainer.cpu_threads)
     L.seed_everything(cfg.train.seed, workers=True, verbose=False)
     module = VARIANTS[cfg.variant.name](to_dict(cfg), data_shape=datamodule.sample_shape,
                                         num_classes=datamodule.num_classes)
+    run_dir = launched_rank_dir() or Path(cfg.run.root) / "pending"  # paths are bound once it exists
+    jsonl = JsonlLogger(run_dir / "metrics.jsonl")
+    sample_grid = SampleGrid(run_dir / "samples", cfg.train.sample_every, cfg.train.num_grid_samples, cfg.train.seed)
     checkpoints = GStepCheckpoint(run_dir / "checkpoints", every=cfg.train.checkpoint_every)
-    loggers = [JsonlLogger(run_dir / "metrics.jsonl")]
+    callbacks = [sample_grid, checkpoints] + ([GStepProgressBar(refresh_rate=cfg.train.log_every)] if verbose else [])
+    try:
+        trainer = L.Trainer(
+            accelerator=cfg.trainer.accelerator, devices=cfg.trainer.devices, num_nodes=cfg.trainer.num_nodes,
+            strategy=strategy_for(cfg), precision=cfg.trainer.precision, deterministic=cfg.trainer.deterministic,
+            max_epochs=-1, max_steps=-1,  # the module stops itself after train.g_steps G steps
+            log_every_n_steps=cfg.train.log_every * cfg.train.k,  # batches; G steps land on every k-th batch
+            logger=[jsonl], enable_checkpointing=False, enable_model_summary=False,
+            enable_progress_bar=verbose, callbacks=callbacks)
+    except (MisconfigurationException, ValueError, RuntimeError) as err:
+        raise ConfigError([Issue("trainer", str(err).splitlines()[0],
+                                 "check trainer.accelerator / devices / num_nodes / precision for this machine")]) from None
+
+    if launched_rank_dir() is None:
+        run_dir = make_run_dir(cfg)
+        (run_dir / "config.yaml").write_text(to_yaml(cfg))
+        os.environ[RUN_DIR_ENV] = str(run_dir)  # DDP processes launched by trainer.fit inherit it
+    jsonl.path = run_dir / "metrics.jsonl"
+    sample_grid.out_dir, checkpoints.directory = run_dir / "samples", run_dir / "checkpoints"
     wandb_logger = make_wandb_logger(cfg, run_dir, run_dir.name)
     if wandb_logger is not None:
-        loggers.append(wandb_logger)
-    callbacks = [SampleGrid(run_dir / "samples", cfg.train.sample_every, cfg.train.num_grid_samples, cfg.train.seed),
-                 checkpoints]
-    if verbose:
-        callbacks.append(GStepProgressBar(refresh_rate=cfg.train.log_every))
-    trainer = L.Trainer(
-        accelerator=cfg.trainer.accelerator, devices=cfg.trainer.devices, num_nodes=cfg.trainer.num_nodes,
-        strategy=strategy_for(cfg), precision=cfg.trainer.precision, deterministic=cfg.trainer.deterministic,
-        max_epochs=-1, max_steps=-1,  # the module stops itself after train.g_steps G steps
-        log_every_n_steps=cfg.train.log_every * cfg.train.k,  # batches; G steps land on every k-th batch
-        logger=loggers, enable_checkpointing=False, enable_model_summary=False, default_root_dir=run_dir,
-        enable_progress_bar=verbose, callbacks=callbacks,
-    )
+        trainer.loggers = [jsonl, wandb_logger]
+
     start = time.perf_counter()
-    trainer.fit(module, datamodule=datamodule)
+    try:
+        trainer.fit(module, datamodule=datamodule)
+    finally:
+        os.environ.pop(RUN_DIR_ENV, None)
     seconds = time.perf_counter() - start
-    if wandb_logger is not None and trainer.is_global_zero:
-        wandb_logger.experiment.finish()  # forked DDP workers never run W&B's atexit: flush explicitly
+    if not trainer.is_global_zero:
+        return RunResult(run_dir, checkpoints.last_path, {}, seconds, module)
+    if wandb_logger is not None:
+        wandb_logger.experiment.finish()  # flush now: the run is read back (and may be synced) right away
     final: dict[str, float] = {}
     for row in read_jsonl(run_dir / "metrics.jsonl"):
         final.update(row)
     result = RunResult(run_dir, checkpoints.last_path, final, seconds, module)
-    if verbose and trainer.is_global_zero:
+    if verbose:
         print(describe(result))
     return result
 

@@ -47,12 +47,28 @@ def test_round_trip_through_plain_dict():
     (["variant.d_maxout_pieces=1"], "variant.d_maxout_pieces", "must be 0"),
     (["data.name=image_folder"], "data.path", "required value is missing"),
     (["train.k"], "train.k", "not a key=value"),
+    (["variant=5"], "config", "not a subclass"),
+    (["variant.name=[1]"], "variant.name", "unknown variant"),
+    (["trainer.strategy=ddp"], "trainer.strategy", "expected one of"),
+    (["data.sigma=nan"], "data.sigma", "finite"),
+    (["optim.g.lr=inf"], "optim.g.lr", "finite"),
+    (["train.seed=-1"], "train.seed", "must be in"),
+    (["data.name=synthetic", "data.shape=[5,8,8]"], "data.shape", "C 1 or 3"),
+    (["data.name=synthetic", "data.num_classes=0"], "data.num_classes", "must be >= 1"),
+    (["trainer.accelerator=mps"], "trainer", "fix:"),  # Lightning's own check, caught before any output
 ])
 def test_bad_config_exits_2_naming_the_key_and_writes_nothing(args, key, words, capsys, tmp_path):
     assert main(["fit", *args, f"run.root={tmp_path / 'runs'}"]) == 2
     err = capsys.readouterr().err
     assert f"{key}:" in err and words in err and "fix:" in err
     assert not (tmp_path / "runs").exists()
+
+
+def test_wandb_agent_argument_forms_reach_the_config(capsys):
+    """`wandb agent` passes ${args} as --key=value and ${args_no_hyphens} as key=value; options may sit between."""
+    assert main(["config", "--train.k=3", "--quiet", "loss=minimax", "--optim.d.lr=0.001"]) == 0
+    out = capsys.readouterr().out
+    assert "  k: 3" in out and "loss: minimax" in out and "lr: 0.001" in out
 
 
 def test_all_problems_are_reported_together():
@@ -75,8 +91,10 @@ def test_existing_run_directory_is_never_overwritten(tmp_path, capsys):
 
 
 def test_console_script_exits_2_on_a_typo(tmp_path):
-    """The installed entry point, as a user runs it."""
-    proc = subprocess.run([sys.executable, "-m", "lightning_gan", "fit", "variant.nosuch=1"],
+    """The installed `lightning-gan` entry point, as a user runs it."""
+    script = Path(sys.executable).parent / "lightning-gan"
+    assert script.is_file(), "the package is not installed with its console script"
+    proc = subprocess.run([str(script), "fit", "variant.nosuch=1"],
                           capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert proc.returncode == 2, proc.stderr
     assert "variant.nosuch" in proc.stderr

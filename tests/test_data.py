@@ -21,6 +21,7 @@ load_all()
 def make_datamodule(*overrides):
     cfg = load_config(None, list(overrides))
     dm = DATAMODULES[cfg.data.name](cfg.data, seed=0)
+    dm.prepare_data()  # the order Lightning and runs.fit use
     dm.setup("fit")
     return dm
 

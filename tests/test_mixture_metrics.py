@@ -37,3 +37,8 @@ def test_half_the_modes():
 def test_points_off_every_mode_are_not_high_quality():
     stats = mode_stats(torch.zeros(100, 2), CENTERS, SIGMA)  # the ring's centre
     assert stats["high_quality"] == 0 and stats["modes_captured"] == 0
+
+
+def test_a_few_stray_points_do_not_capture_a_mode():
+    samples = torch.cat([around(range(7)), CENTERS[7].repeat(2, 1)])  # mode 7 gets 2 of 702 points
+    assert mode_stats(samples, CENTERS, SIGMA)["modes_captured"] == 7

@@ -7,7 +7,7 @@ from torch import nn
 
 from conftest import tiny_overrides
 from lightning_gan.cli import main
-from lightning_gan.config import load_config
+from lightning_gan.config import load_config, to_dict
 from lightning_gan.module import load_module
 from lightning_gan.penalties import add_spectral_norm, clip_weights, gradient_penalty, r1_penalty
 from lightning_gan.registry import VARIANTS, load_all
@@ -68,6 +68,30 @@ def test_wasserstein_without_a_lipschitz_constraint_is_rejected(capsys, tmp_path
     assert "loss:" in err and "Lipschitz" in err and "penalty.name=gp" in err
     assert not (tmp_path / "runs").exists()
     load_config(None, ["loss=wasserstein", "penalty.name=gp"])  # a valid combination loads
+
+
+@pytest.mark.parametrize("name, scale", [("gp", 10.0), ("r1", 5.0)])
+def test_the_penalty_enters_d_loss_with_its_weight(name, scale):
+    cls = VARIANTS["gan"]
+    plain = cls(to_dict(load_config(None, ["variant.d_dropout=0"])), data_shape=(2,))
+    penalised = cls(to_dict(load_config(None, ["variant.d_dropout=0", f"penalty.name={name}"])), data_shape=(2,))
+    penalised.load_state_dict(plain.state_dict())
+    real, fake = torch.randn(8, 2), torch.randn(8, 2)
+    torch.manual_seed(0)
+    base, _ = plain.d_objective(real, fake)
+    torch.manual_seed(0)
+    total, logs = penalised.d_objective(real, fake)
+    assert logs["penalty"] > 0
+    torch.testing.assert_close(total, base + scale * logs["penalty"])  # λ = 10; R1 uses γ/2 with γ = 10
+
+
+def test_spectral_norm_is_applied_to_every_layer_of_the_module():
+    from torch.nn.utils import parametrize
+
+    module = VARIANTS["gan"](to_dict(load_config(None, ["penalty.spectral_norm_d=true"])), data_shape=(2,))
+    linears = [m for m in module.discriminator.modules() if isinstance(m, nn.Linear)]
+    assert linears and all(parametrize.is_parametrized(m, "weight") for m in linears)
+    assert not any(parametrize.is_parametrized(m) for m in module.generator.modules())
 
 
 COMBINATIONS = [("minimax", []), ("non_saturating", ["penalty.name=r1"]), ("hinge", ["penalty.spectral_norm_d=true"]),

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from lightning_gan.config import load_config
+from lightning_gan.loggers import read_jsonl
 from lightning_gan.module import load_module
 from lightning_gan.registry import VARIANTS
 from lightning_gan.variants.vanilla import VanillaGAN, VanillaGANConfig
@@ -50,8 +51,8 @@ def test_k_d_steps_per_g_step_each_on_a_fresh_batch(k, recording_variant):
     n = 5
     cfg = load_config(None, ["variant.name=recording_gan", "variant.g_hidden=[8]", "variant.d_hidden=[8]",
                              "data.name=synthetic", "data.shape=[2]", "data.n_samples=40", "data.batch_size=4",
-                             f"train.k={k}", f"train.g_steps={n}", "train.log_every=1", "run.wandb.mode=disabled",
-                             "trainer.accelerator=cpu"])
+                             f"train.k={k}", f"train.g_steps={n}", "train.log_every=2", "train.sample_every=2",
+                             "run.wandb.mode=disabled", "trainer.accelerator=cpu"])
     result = fit(cfg, verbose=False)
     steps = result.module.log_of_steps
     kinds = "".join(kind for kind, _, _ in steps)
@@ -64,6 +65,12 @@ def test_k_d_steps_per_g_step_each_on_a_fresh_batch(k, recording_variant):
     assert all(trainable == ((False, True) if kind == "D" else (True, False)) for kind, _, trainable in steps)
     # Lightning's global_step counts optimizer steps (k + 1 per G step): why budgets use g_steps
     assert result.module.trainer.global_step == (k + 1) * n
+
+    # G-step schedules hold for any k: rows and sample plots every 2 G steps and at the end (5)
+    rows = [row["g_step"] for row in read_jsonl(result.run_dir / "metrics.jsonl") if "train/g_loss" in row]
+    assert rows == [2, 4, 5]
+    assert sorted(p.name for p in (result.run_dir / "samples").glob("*.png")) == [
+        "g0000002.png", "g0000004.png", "g0000005.png"]
 
     restored = load_module(str(result.checkpoint))
     assert (restored.g_steps, restored.d_steps) == (n, k * n)

@@ -131,10 +131,11 @@ class IdxDataModule(InMemoryDataModule):
             raise DataError(self.cfg.root, f"download of {self.torchvision_name} failed: {err}",
                             "check the internet connection, or point data.path at local IDX files") from None
 
-    def load(self):
-        self.prepare_data()
-        self.check()
+    def load(self):  # after prepare_data (Lightning's order), so a requested download has happened
         images_path, labels_path = self._find("images"), self._find("labels")
+        if images_path is None or labels_path is None:
+            raise DataError(self.cfg.root, f"{self.torchvision_name} files missing after prepare_data",
+                            "run prepare_data() first, or check data.root")
         images, labels = read_idx(images_path), read_idx(labels_path)
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
             raise DataError(f"{images_path} / {labels_path}", f"shapes {images.shape} and {labels.shape} do "

@@ -31,9 +31,6 @@ class MixtureConfig(DataConfig):
         if self.radius <= 0 or self.sigma <= 0:
             yield Issue("data.radius" if self.radius <= 0 else "data.sigma", "must be > 0",
                         "e.g. data.radius=2 data.sigma=0.05")
-        if self.n_samples < self.batch_size:
-            yield Issue("data.n_samples", f"{self.n_samples} is fewer than one batch ({self.batch_size})",
-                        "raise data.n_samples or lower data.batch_size")
 
 
 def mixture_centers(layout: str, n_modes: int, radius: float) -> torch.Tensor:

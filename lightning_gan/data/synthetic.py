@@ -19,10 +19,13 @@ class SyntheticConfig(DataConfig):
     num_classes: int = 10  # labels drawn uniformly from this many classes
 
     def checks(self) -> Iterator[Issue]:
-        if not self.shape or any(s < 1 for s in self.shape):
-            yield Issue("data.shape", f"needs positive sizes, got {self.shape}", "e.g. data.shape=[1,16,16]")
-        if self.n_samples < self.batch_size:
-            yield Issue("data.n_samples", "fewer samples than one batch", "raise data.n_samples")
+        points = list(self.shape) == [2]
+        image = len(self.shape) == 3 and self.shape[0] in (1, 3) and min(self.shape) >= 1
+        if not (points or image):
+            yield Issue("data.shape", f"must be [2] (points) or [C, H, W] with C 1 or 3, got {self.shape}",
+                        "e.g. data.shape=[1,16,16]")
+        if self.num_classes < 1:
+            yield Issue("data.num_classes", f"must be >= 1, got {self.num_classes}", "e.g. data.num_classes=10")
 
 
 @DATAMODULES.register("synthetic")

@@ -1,4 +1,4 @@
-"""Generative Adversarial Nets (Goodfellow et al. 2014): MLP G and D, minimax or non-saturating loss."""
+"""Generative Adversarial Nets (Goodfellow et al. 2014): MLP G and D (maxout and dropout as options)."""
 from __future__ import annotations
 
 import math
@@ -53,10 +53,14 @@ class VanillaGAN(AdversarialModule):
 
     def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         shape = (n, self.cfg.variant.z_dim)
+        # a seeded generator (fixed sample grids) lives on the CPU; training noise is made in place
+        device = "cpu" if generator is not None else self.device
         if self.cfg.variant.prior == "uniform":
             # U(-√3, √3): unit variance, like the normal prior, so widths and lrs transfer.
-            return (torch.rand(shape, generator=generator) * 2 - 1).mul_(math.sqrt(3)).to(self.device)
-        return torch.randn(shape, generator=generator).to(self.device)
+            z = (torch.rand(shape, generator=generator, device=device) * 2 - 1).mul_(math.sqrt(3))
+        else:
+            z = torch.randn(shape, generator=generator, device=device)
+        return z.to(self.device)
 
     def discriminator_loss(self, batch):
         real = batch[0]

@@ -1,0 +1,31 @@
+"""DDP with 2 CPU processes (gloo) through the CLI, as a user launches it on one machine with N GPUs.
+
+Lightning's launcher re-runs the command line for rank 1; that must share rank 0's run directory
+and write nothing of its own. Run as a subprocess (popen DDP inside pytest re-executes pytest).
+"""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+
+@pytest.mark.slow
+def test_two_process_ddp_writes_one_run(tmp_path):
+    script = Path(sys.executable).parent / "lightning-gan"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_SERVICE", "LOCAL_RANK", "RANK"))}
+    proc = subprocess.run([str(script), "fit", "trainer.devices=2", "trainer.accelerator=cpu", "train.g_steps=20",
+                           "train.log_every=5", "train.sample_every=10", "train.checkpoint_every=10",
+                           "run.root=runs", "run.name=ddp", "--quiet"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == ["ddp"]
+    run = tmp_path / "runs" / "ddp"
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["g_step"] for r in rows if "train/g_loss" in r] == [5, 10, 15, 20]  # one writer, no duplicates
+    assert sorted(p.name for p in (run / "samples").iterdir()) == ["g0000010.png", "g0000020.png"]
+    checkpoint = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
+    assert checkpoint["lightning_gan_counters"]["g_steps"] == 20
