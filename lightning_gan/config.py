@@ -49,6 +49,22 @@ class VariantConfig:
     def checks(self, cfg: "Config") -> Iterator[Issue]:
         return iter(())
 
+    def d_uses_batchnorm(self) -> bool:
+        """BatchNorm in D couples samples, which a per-sample gradient penalty cannot allow."""
+        return False
+
+
+@dataclass
+class LatentConfig(VariantConfig):
+    """Variants that map a prior vector z to a sample."""
+
+    z_dim: int = 100  # prior dimension
+    prior: Literal["normal", "uniform"] = "normal"  # z ~ N(0, I) or unit-variance uniform (2014 paper: uniform)
+
+    def checks(self, cfg: "Config") -> Iterator[Issue]:
+        if self.z_dim < 1:
+            yield Issue("variant.z_dim", f"must be >= 1, got {self.z_dim}", "e.g. variant.z_dim=100")
+
 
 @dataclass
 class DataConfig:
@@ -276,6 +292,9 @@ def validate(cfg: Config) -> None:
     need(cfg.loss != "wasserstein" or p.name in ("gp", "clip") or p.spectral_norm_d, "loss",
          "the Wasserstein loss needs a Lipschitz critic; without a constraint it diverges",
          "add penalty.name=gp (WGAN-GP), penalty.name=clip (WGAN) or penalty.spectral_norm_d=true")
+    need(p.name != "gp" or not cfg.variant.d_uses_batchnorm(), "penalty.name",
+         "a gradient penalty is per sample, and BatchNorm in the critic makes each score depend on the whole "
+         "batch (Gulrajani et al. 2017, section 4)", "use variant.d_norm=layer (or none) with penalty.name=gp")
     need(cfg.data.batch_size >= 1, "data.batch_size", f"must be >= 1, got {cfg.data.batch_size}",
          "e.g. data.batch_size=64")
     need(cfg.data.num_workers >= 0, "data.num_workers", "must be >= 0", "use 0 to load in the main process")

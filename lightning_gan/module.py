@@ -17,6 +17,7 @@ used as a batch or G-step count.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, ClassVar, Sequence
 
 import lightning as L
@@ -42,6 +43,7 @@ def make_optimizer(params, opt: OptimizerConfig) -> torch.optim.Optimizer:
 
 class AdversarialModule(L.LightningModule):
     Config: ClassVar[type[VariantConfig]]
+    data_kinds: ClassVar[tuple[str, ...]] = ("points", "images")  # what the nets accept (contract tests)
 
     def __init__(self, config: dict, data_shape: Sequence[int], num_classes: int = 0):
         super().__init__()
@@ -200,6 +202,34 @@ class AdversarialModule(L.LightningModule):
         self.g_steps = int(counters.get("g_steps", 0))
         self.d_steps = int(counters.get("d_steps", 0))
         self._d_in_cycle = int(counters.get("d_in_cycle", 0))
+
+
+class UnconditionalGAN(AdversarialModule):
+    """G(z) against D(x) with no conditions: the objective of every unconditional variant.
+
+    Its Config derives from ``LatentConfig`` (z_dim, prior); a subclass only builds its networks.
+    """
+
+    def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        shape = (n, self.cfg.variant.z_dim)
+        # a seeded generator (fixed sample grids) lives on the CPU; training noise is made in place
+        device = "cpu" if generator is not None else self.device
+        if self.cfg.variant.prior == "uniform":
+            # U(-√3, √3): unit variance, like the normal prior, so widths and lrs transfer.
+            z = (torch.rand(shape, generator=generator, device=device) * 2 - 1).mul_(math.sqrt(3))
+        else:
+            z = torch.randn(shape, generator=generator, device=device)
+        return z.to(self.device)
+
+    def discriminator_loss(self, batch):
+        real = batch[0]
+        with torch.no_grad():  # fakes are inputs to D here: G builds no graph
+            fake = self.generator(self.sample_z(real.shape[0]))
+        return self.d_objective(real, fake)
+
+    def generator_loss(self, batch):
+        fake = self.generator(self.sample_z(batch[0].shape[0]))
+        return self.g_objective(self.discriminator(fake))
 
 
 def load_module(path: str, map_location: str = "cpu") -> AdversarialModule:

@@ -13,7 +13,7 @@ from lightning_gan.registry import VARIANTS, load_all
 from lightning_gan.runs import fit
 
 load_all()
-CASES = [(name, data) for name in sorted(VARIANTS) for data in ("points", "images")]
+CASES = [(name, data) for name in sorted(VARIANTS) for data in VARIANTS[name].data_kinds]
 
 
 @pytest.mark.parametrize("name, data", CASES)

@@ -94,6 +94,19 @@ def test_spectral_norm_is_applied_to_every_layer_of_the_module():
     assert not any(parametrize.is_parametrized(m) for m in module.generator.modules())
 
 
+def test_gradient_penalty_with_batchnorm_in_the_critic_is_rejected(capsys):
+    args = ["fit", "variant.name=dcgan", "data.name=synthetic", "loss=wasserstein", "penalty.name=gp"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "penalty.name:" in err and "BatchNorm" in err and "variant.d_norm=layer" in err
+    load_config(None, [*args[1:], "variant.d_norm=layer"])  # the WGAN-GP paper's choice loads
+
+
+def test_dcgan_on_2d_points_is_rejected(capsys):
+    assert main(["fit", "variant.name=dcgan"]) == 2
+    assert "dcgan needs square images" in capsys.readouterr().err
+
+
 COMBINATIONS = [("minimax", []), ("non_saturating", ["penalty.name=r1"]), ("hinge", ["penalty.spectral_norm_d=true"]),
                 ("wasserstein", ["penalty.name=gp"]), ("wasserstein", ["penalty.name=clip"]),
                 ("least_squares", ["penalty.spectral_norm_g=true", "penalty.spectral_norm_d=true"])]

@@ -1,6 +1,6 @@
 """DCGAN generator and discriminator (Radford et al. 2016): strided convolutions, no pooling.
 
-Resolution and width are arguments: 28x28 grows from a 7x7 base, 32 and 64 from 4x4, doubling per
+Resolution and width are arguments: 28x28 grows from a 7x7 base, 16, 32 and 64 from 4x4, doubling per
 stage. G: BatchNorm + ReLU, tanh output. D: LeakyReLU(0.2), no norm on the first layer, and a
 configurable norm elsewhere (batch for DCGAN; layer or none for gradient-penalty critics).
 """
@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 Norm = Literal["batch", "layer", "none"]
-BASES = {28: 7, 32: 4, 64: 4}  # output resolution -> side of the first feature map
+BASES = {16: 4, 28: 7, 32: 4, 64: 4}  # output resolution -> side of the first feature map
 
 
 def stages(resolution: int) -> tuple[int, int]:

@@ -1,31 +1,26 @@
 """Generative Adversarial Nets (Goodfellow et al. 2014): MLP G and D (maxout and dropout as options)."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from typing import Iterator, Literal
+from typing import Iterator
 
-import torch
-
-from lightning_gan.config import Config, Issue, VariantConfig
-from lightning_gan.module import AdversarialModule
+from lightning_gan.config import Config, Issue, LatentConfig
+from lightning_gan.module import UnconditionalGAN
 from lightning_gan.nets.mlp import MLPDiscriminator, MLPGenerator
 from lightning_gan.registry import VARIANTS
 
 
 @dataclass
-class VanillaGANConfig(VariantConfig):
+class VanillaGANConfig(LatentConfig):
     name: str = "gan"
     z_dim: int = 16  # prior dimension (the paper used 100 for MNIST; 2D mixtures need far fewer)
-    prior: Literal["normal", "uniform"] = "normal"  # z ~ N(0, I) or unit-variance uniform (the paper: uniform)
     g_hidden: list[int] = field(default_factory=lambda: [256, 256])  # G's ReLU layer widths
     d_hidden: list[int] = field(default_factory=lambda: [256, 256])  # D's hidden layer widths
     d_maxout_pieces: int = 0  # 0: LeakyReLU D; >= 2: the paper's maxout D with that many pieces
     d_dropout: float = 0.0  # dropout in D (the paper used 0.5 on hidden layers with maxout)
 
     def checks(self, cfg: Config) -> Iterator[Issue]:
-        if self.z_dim < 1:
-            yield Issue("variant.z_dim", f"must be >= 1, got {self.z_dim}", "e.g. variant.z_dim=16")
+        yield from super().checks(cfg)
         for key in ("g_hidden", "d_hidden"):
             if any(width < 1 for width in getattr(self, key)):
                 yield Issue(f"variant.{key}", "every layer width must be >= 1", f"e.g. variant.{key}=[256,256]")
@@ -37,7 +32,7 @@ class VanillaGANConfig(VariantConfig):
 
 
 @VARIANTS.register("gan")
-class VanillaGAN(AdversarialModule):
+class VanillaGAN(UnconditionalGAN):
     Config = VanillaGANConfig
     # Smallest widths that still exercise every code path; used by the contract tests.
     tiny_overrides = ["variant.z_dim=4", "variant.g_hidden=[8]", "variant.d_hidden=[8]",
@@ -50,24 +45,3 @@ class VanillaGAN(AdversarialModule):
         discriminator = MLPDiscriminator(in_shape=self.data_shape, hidden=v.d_hidden,
                                          maxout_pieces=v.d_maxout_pieces, dropout=v.d_dropout)
         return generator, discriminator
-
-    def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        shape = (n, self.cfg.variant.z_dim)
-        # a seeded generator (fixed sample grids) lives on the CPU; training noise is made in place
-        device = "cpu" if generator is not None else self.device
-        if self.cfg.variant.prior == "uniform":
-            # U(-√3, √3): unit variance, like the normal prior, so widths and lrs transfer.
-            z = (torch.rand(shape, generator=generator, device=device) * 2 - 1).mul_(math.sqrt(3))
-        else:
-            z = torch.randn(shape, generator=generator, device=device)
-        return z.to(self.device)
-
-    def discriminator_loss(self, batch):
-        real = batch[0]
-        with torch.no_grad():  # fakes are inputs to D here: G builds no graph
-            fake = self.generator(self.sample_z(real.shape[0]))
-        return self.d_objective(real, fake)
-
-    def generator_loss(self, batch):
-        fake = self.generator(self.sample_z(batch[0].shape[0]))
-        return self.g_objective(self.discriminator(fake))
