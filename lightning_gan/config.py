@@ -105,6 +105,9 @@ class TrainConfig:
     sample_every: int = 500  # G steps between sample grids / scatter plots from a fixed noise batch
     num_grid_samples: int = 64  # images in a sample grid (2D data plots 25x more points)
     checkpoint_every: int = 1000  # G steps between checkpoints (one more is written at the end)
+    # EMA of G's weights (e.g. 0.999), used for sample grids and evaluation and saved in checkpoints;
+    # null turns it off. Averages G only: Lightning's weight averaging would average D as well.
+    ema_decay: Optional[float] = None
 
 
 @dataclass
@@ -274,6 +277,8 @@ def validate(cfg: Config) -> None:
     for key in ("g_steps", "log_every", "sample_every", "num_grid_samples", "checkpoint_every"):
         value = getattr(t, key)
         need(value >= 1, f"train.{key}", f"must be >= 1, got {value}", f"set train.{key} to a positive integer")
+    need(t.ema_decay is None or 0 < t.ema_decay < 1, "train.ema_decay", f"must be in (0, 1) or null, got {t.ema_decay}",
+         "e.g. train.ema_decay=0.999")
     for net in ("g", "d"):
         clip = getattr(t, f"grad_clip_{net}")
         need(clip is None or clip > 0, f"train.grad_clip_{net}", f"must be > 0 or null, got {clip}",

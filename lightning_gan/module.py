@@ -23,6 +23,7 @@ from typing import Any, Callable, ClassVar, Sequence
 import lightning as L
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from lightning_gan.config import Config, OptimizerConfig, VariantConfig, config_from_dict
 from lightning_gan.losses import LOSSES
@@ -61,6 +62,11 @@ class AdversarialModule(L.LightningModule):
             add_spectral_norm(self.discriminator)
         if self.cfg.penalty.spectral_norm_g:
             add_spectral_norm(self.generator)
+        self.generator_ema: AveragedModel | None = None
+        if self.cfg.train.ema_decay is not None:
+            self.generator_ema = AveragedModel(self.generator, use_buffers=True,
+                                               multi_avg_fn=get_ema_multi_avg_fn(self.cfg.train.ema_decay))
+            self.generator_ema.requires_grad_(False)  # updated by averaging, never by an optimizer
         self.g_steps = 0  # generator updates so far: the unit of run length
         self.d_steps = 0  # discriminator updates so far (k per G step)
         self._d_in_cycle = 0  # D steps since the last G step
@@ -112,13 +118,14 @@ class AdversarialModule(L.LightningModule):
 
     @torch.no_grad()
     def sample(self, z: torch.Tensor) -> torch.Tensor:
-        """Samples for grids and evaluation, with G in eval mode (BatchNorm running statistics)."""
-        was_training = self.generator.training
-        self.generator.eval()
+        """Samples for grids and evaluation: the EMA of G when on, in eval mode (BatchNorm running stats)."""
+        net = self.generator_ema.module if self.generator_ema is not None else self.generator
+        was_training = net.training
+        net.eval()
         try:  # callbacks run outside the precision plugin's context: match G's dtype (e.g. 64-true)
-            return self.generator(z.to(self.device, dtype=next(self.generator.parameters()).dtype))
+            return net(z.to(self.device, dtype=next(net.parameters()).dtype))
         finally:
-            self.generator.train(was_training)
+            net.train(was_training)
 
     # ---------------------------------------------------------------- the step
     def configure_optimizers(self):
@@ -159,6 +166,8 @@ class AdversarialModule(L.LightningModule):
         # The G step reuses the cycle's last batch only for its size (and, in conditional variants,
         # its conditions); D has already been updated on it.
         g_logs = self._update(opt_g, self.generator_loss, batch, self.cfg.train.grad_clip_g)
+        if self.generator_ema is not None:
+            self.generator_ema.update_parameters(self.generator)
         self.g_steps += 1
         self._d_in_cycle = 0
         d_logs = {name: torch.stack([row[name] for row in self._d_logs]).mean() for name in self._d_logs[0]}
