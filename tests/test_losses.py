@@ -32,7 +32,7 @@ def test_hinge_wasserstein_least_squares_values():
     real, fake = torch.tensor([2.0, 0.5, -1.0]), torch.tensor([-2.0, 0.0, 1.5])
     # hinge: relu(1 - [2, .5, -1]) = [0, .5, 2] -> 2.5/3; relu(1 + [-2, 0, 1.5]) = [0, 1, 2.5] -> 3.5/3
     assert_close(d_hinge(real, fake), torch.tensor(6.0 / 3))
-    assert_close(g_hinge(fake), torch.tensor(-(-0.5) / 3))
+    assert_close(g_hinge(fake), torch.tensor(0.5 / 3))  # -mean([-2, 0, 1.5]) = 0.5 / 3
     assert_close(d_wasserstein(real, fake), torch.tensor((-0.5 - 1.5) / 3))
     assert_close(g_wasserstein(fake), torch.tensor(0.5 / 3))
     # LSGAN: ½ mean([1, .25, 4]) + ½ mean([4, 0, 2.25]) ; ½ mean([9, 1, .25])
