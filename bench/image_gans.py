@@ -71,7 +71,7 @@ def main() -> None:
               "g_steps": args.g_steps, "runs": results}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2))
-    print(f"\n| run | k | G steps/s | real images/s | time per G step vs DCGAN | peak RSS MB | vs DCGAN |")
+    print("\n| run | k | G steps/s | real images/s | time per G step vs DCGAN | peak RSS MB | vs DCGAN |")
     print("|---|---|---|---|---|---|---|")
     for name, r in results.items():
         print(f"| {name} | {r['k']} | {r['g_steps_per_s']:.2f} | {r['real_images_per_s']:.0f} | "
