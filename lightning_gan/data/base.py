@@ -59,6 +59,10 @@ class InMemoryDataModule(L.LightningDataModule):
                 raise DataError(type(self).__name__, f"{len(self.x)} samples, fewer than one batch of "
                                 f"{self.cfg.batch_size}", "lower data.batch_size or add data")
 
+    def heldout(self) -> torch.Tensor | None:
+        """Samples never trained on (a test split or fresh draws), for likelihood tests; None if the set has none."""
+        return None
+
     @property
     def sample_shape(self) -> tuple[int, ...]:
         self.setup()

@@ -143,6 +143,15 @@ class IdxDataModule(InMemoryDataModule):
         x = resize(torch.from_numpy(images.copy()).unsqueeze(1), self.cfg.image_size)  # [N, 1, H, W]
         return scale_to_signed_unit(x), torch.from_numpy(labels.astype(np.int64))
 
+    def heldout(self) -> torch.Tensor | None:
+        """The test split when training on train (None otherwise, or when its files are absent)."""
+        if self.cfg.split != "train":
+            return None
+        other = type(self)(type(self.cfg)(**{**vars(self.cfg), "split": "test", "download": False}), self.seed)
+        if other._find("images") is None or other._find("labels") is None:
+            return None
+        return other.load()[0]
+
 
 @DATAMODULES.register("fashion_mnist")
 class FashionMNISTDataModule(IdxDataModule):

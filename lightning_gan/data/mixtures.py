@@ -50,11 +50,17 @@ class MixtureDataModule(InMemoryDataModule):
     def centers(self) -> torch.Tensor:
         return mixture_centers(self.cfg.layout, self.cfg.n_modes, self.cfg.radius)
 
-    def load(self):
-        rng = torch.Generator().manual_seed(self.seed)
-        mode = torch.randint(self.cfg.n_modes, (self.cfg.n_samples,), generator=rng)
-        noise = torch.randn(self.cfg.n_samples, 2, generator=rng) * self.cfg.sigma
+    def draw(self, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        rng = torch.Generator().manual_seed(seed)
+        mode = torch.randint(self.cfg.n_modes, (n,), generator=rng)
+        noise = torch.randn(n, 2, generator=rng) * self.cfg.sigma
         return self.centers[mode] + noise, mode
+
+    def load(self):
+        return self.draw(self.cfg.n_samples, self.seed)
+
+    def heldout(self) -> torch.Tensor:
+        return self.draw(10_000, self.seed + 1_000_003)[0]  # fresh draws from the true mixture
 
     def sample_metrics(self, samples: torch.Tensor) -> dict[str, float]:
         """Mode coverage of generated points; logged with every scatter plot."""

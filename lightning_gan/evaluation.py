@@ -1,0 +1,174 @@
+"""One evaluation protocol shared by ``lightning-gan evaluate`` and the in-training metrics callback.
+
+``Evaluator`` is built before anything is generated: it resolves Inception weights and the domain
+classifier (raising with the fix if either is missing) and prepares the real references from the
+on-disk cache. ``run`` then draws ``num_samples`` from G and returns flat ``{key: value}`` metrics whose
+names carry the sample count (``fid10k``), plus ``protocol`` recording how every figure was made.
+
+Under DDP each rank generates its share of samples and holds its share of the real reference;
+torchmetrics gathers the states in ``compute`` (called on every rank). Parzen and mode metrics gather
+their samples through ``gather``.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from lightning_gan.config import METRIC_GROUPS, ConfigError, Issue
+from lightning_gan.metrics.features import FeatureMetrics, RealFeatureCache, count_tag, extract
+from lightning_gan.metrics.inception import RESIZE, cache_dir
+from lightning_gan.metrics.mixture import mode_stats
+from lightning_gan.metrics.parzen import parzen_evaluate
+
+Sampler = Callable[[int, torch.Generator], torch.Tensor]  # (n, generator) -> n samples in data space
+PARZEN_SIGMAS = torch.logspace(-2, 1, 25)  # 0.01..10 covers 2D mixtures (σ 0.05) and pixels in [0, 1]
+PARZEN_VALID = 1000  # validation examples for choosing σ
+SAMPLE_SEED = 12345  # fixed noise for evaluation samples: two evaluations of one G see the same z
+
+
+def groups_for(datamodule) -> list[str]:
+    """The metric groups that make sense for a data set ("auto")."""
+    if len(datamodule.sample_shape) == 1:
+        return ["modes", "parzen"] if hasattr(datamodule, "centers") else ["parzen"]
+    return ["inception", "domain"] if datamodule.num_classes > 1 else ["inception"]
+
+
+def check_groups(requested: list[str], datamodule) -> list[str]:
+    groups = groups_for(datamodule) if requested in ([], ["auto"]) else list(dict.fromkeys(requested))
+    points = len(datamodule.sample_shape) == 1
+    problems = []
+    for name in groups:
+        if name not in METRIC_GROUPS:
+            problems.append(Issue("eval.metrics", f"unknown metric group {name!r}", f"choose from {', '.join(METRIC_GROUPS)}"))
+        elif name in ("inception", "domain") and points:
+            problems.append(Issue("eval.metrics", f"{name} needs images; this data set is 2D points", "use modes,parzen"))
+        elif name == "modes" and not hasattr(datamodule, "centers"):
+            problems.append(Issue("eval.metrics", "modes needs a 2D mixture with known centres", "use inception,domain"))
+        elif name == "domain" and datamodule.num_classes < 2:
+            problems.append(Issue("eval.metrics", "domain needs a labelled data set (>= 2 classes)", "use inception"))
+    if problems:
+        raise ConfigError(problems)
+    return groups
+
+
+def _signed_to_unit(x: torch.Tensor) -> torch.Tensor:
+    return (x.float().flatten(1) + 1) / 2  # images: [-1, 1] -> [0, 1], the 2014 paper's pixel scale
+
+
+@dataclass
+class _FeatureGroup:
+    name: str
+    extractor: torch.nn.Module
+    metrics: FeatureMetrics
+
+
+class Evaluator:
+    def __init__(self, datamodule, groups: list[str], num_samples: int, *, batch_size: int = 250,
+                 inception_weights: str = "auto", device: torch.device | str = "cpu", rank: int = 0,
+                 world_size: int = 1, gather: Callable[[torch.Tensor], torch.Tensor] | None = None, log=print):
+        self.datamodule, self.num_samples, self.batch_size = datamodule, num_samples, batch_size
+        self.device, self.rank, self.world_size = torch.device(device), rank, world_size
+        self.gather = gather or (lambda t: t)
+        self.groups = check_groups(groups, datamodule)
+        self.tag = count_tag(num_samples)
+        self.log = log
+        train_x, train_y = datamodule.x, datamodule.y
+        order = torch.randperm(len(train_x), generator=torch.Generator().manual_seed(0))
+        self.n_real = min(num_samples, len(train_x))
+        self.real = train_x[order[: self.n_real]]  # fixed reference subset of the training split
+        self.protocol: dict = {"n_fake": num_samples, "n_real": self.n_real, "real": "train split, fixed random subset (seed 0)",
+                               "sample_seed": SAMPLE_SEED}
+        self.feature_groups: list[_FeatureGroup] = []
+        if "inception" in self.groups:  # weights are resolved now: a missing file fails before generation
+            from lightning_gan.metrics.inception import InceptionFeatures
+
+            net = InceptionFeatures(inception_weights)
+            self._add_group("inception", net, prefix="", score_name="is" if net.has_logits else None, prior=None)
+            self.protocol.update(inception_weights=net.weights, resize=RESIZE,
+                                 inception_score="reported" if net.has_logits else
+                                 "not reported: these weights have no logits layer (converted offline file)")
+        if "domain" in self.groups:
+            from lightning_gan.metrics.classifier import DomainFeatures
+
+            net = DomainFeatures(datamodule.cfg.name, train_x)
+            prior = torch.bincount(train_y, minlength=net.record["num_classes"]).double()
+            self._add_group("domain", net, prefix="domain_", score_name="classifier_score", prior=prior)
+            self.protocol.update(domain_classifier=net.name, domain_classifier_accuracy=net.record["held_out_accuracy"])
+        if "parzen" in self.groups:
+            valid_idx = order[self.n_real: self.n_real + PARZEN_VALID]
+            if len(valid_idx) < 10:  # small sets (digits): validate on part of the reference instead
+                valid_idx = order[-min(PARZEN_VALID, len(order) // 5):]
+            test = datamodule.heldout()
+            self.parzen_valid = train_x[valid_idx]
+            self.parzen_test = test[:num_samples] if test is not None else self.real
+            self.protocol.update(parzen=f"centres: {num_samples} samples; σ from {len(PARZEN_SIGMAS)} values in "
+                                        f"[0.01, 10] on {len(valid_idx)} training examples; test: "
+                                        f"{len(self.parzen_test)} {'held-out' if test is not None else 'training'} examples"
+                                        + ("; images scaled to [0, 1]" if len(datamodule.sample_shape) > 1 else ""))
+
+    def bind(self, *, rank: int, world_size: int, device: torch.device,
+             gather: Callable[[torch.Tensor], torch.Tensor] | None) -> None:
+        """Called by the metrics callback once the Trainer knows this process's rank and device."""
+        self.rank, self.world_size, self.device = rank, world_size, torch.device(device)
+        self.gather = gather or (lambda t: t)
+        for group in self.feature_groups:
+            group.extractor.to(self.device)
+            group.metrics.to(self.device)
+
+    def _add_group(self, name, extractor, *, prefix, score_name, prior) -> None:
+        extractor = extractor.to(self.device)
+        probe = extractor(self.real[:2].to(self.device))  # feature size, and a clear failure before generation
+        metrics = FeatureMetrics(num_features=probe["features"].shape[1], prefix=prefix, n_tag=self.tag,
+                                 score_name=score_name, class_prior=prior,
+                                 kid_subset_size=min(1000, self.num_samples, self.n_real)).to(self.device)
+        self.feature_groups.append(_FeatureGroup(name, extractor, metrics))
+
+    def prepare_real(self) -> dict[str, bool]:
+        """Feeds each rank's share of the cached real features; returns cache hits per group."""
+        hits = {}
+        cache = RealFeatureCache(cache_dir() / "real_features")
+        for group in self.feature_groups:
+            label = f"{self.datamodule.cfg.name}-{group.name}-n{self.n_real}"
+            started = time.perf_counter()
+            tensors, hits[group.name] = cache.get(label, self.real, group.extractor.name,
+                                                  lambda: extract(group.extractor, self.real, self.batch_size, self.device))
+            self.log(f"  real {group.name} features: {'cache hit' if hits[group.name] else 'computed'} "
+                     f"({time.perf_counter() - started:.1f} s)")
+            share = {k: v[self.rank:: self.world_size].to(self.device) for k, v in tensors.items()}
+            group.metrics.update(share, real=True)
+        self.protocol["real_cache_hits"] = hits
+        return hits
+
+    @torch.no_grad()
+    def run(self, sample: Sampler) -> dict[str, float]:
+        """Generates this rank's share of samples, feeds every metric, and computes (on every rank)."""
+        if self.feature_groups and not self.protocol.get("real_cache_hits"):
+            self.prepare_real()
+        for group in self.feature_groups:
+            group.metrics.reset_fake()
+        generator = torch.Generator().manual_seed(SAMPLE_SEED + self.rank)
+        local_n = self.num_samples // self.world_size + (self.rank < self.num_samples % self.world_size)
+        kept = []
+        for start in range(0, local_n, self.batch_size):
+            fake = sample(min(self.batch_size, local_n - start), generator).float()
+            for group in self.feature_groups:
+                group.metrics.update(group.extractor(fake.to(self.device)), real=False)
+            if "parzen" in self.groups or "modes" in self.groups:
+                kept.append(fake.cpu())
+        results: dict[str, float] = {}
+        for group in self.feature_groups:
+            results.update(group.metrics.compute())
+        if kept:
+            samples = self.gather(torch.cat(kept).to(self.device)).cpu()
+            if "modes" in self.groups:
+                stats = mode_stats(samples, self.datamodule.centers, self.datamodule.cfg.sigma)
+                results.update({f"{k}{self.tag}": v for k, v in stats.items()})
+            if "parzen" in self.groups:
+                scale = _signed_to_unit if samples.dim() > 2 else (lambda t: t.float())
+                stats = parzen_evaluate(scale(samples), scale(self.parzen_valid), scale(self.parzen_test),
+                                        sigmas=PARZEN_SIGMAS)
+                results.update({f"{k}{self.tag}": float(stats[k]) for k in ("parzen_ll", "parzen_ll_se", "parzen_sigma")})
+        return results

@@ -1,0 +1,108 @@
+"""``lightning-gan evaluate`` / ``prepare`` and in-training metrics, offline, on tiny runs."""
+import json
+from pathlib import Path
+
+import pytest
+
+from lightning_gan.cli import main
+from lightning_gan.loggers import read_jsonl
+from lightning_gan.metrics import classifier, inception
+
+QUICK = ["train.log_every=5", "train.sample_every=1000", "train.checkpoint_every=1000", "trainer.accelerator=cpu",
+         "run.wandb.mode=disabled", "--quiet"]
+DIGITS = ["configs/gan_digits.yaml", "train.g_steps=20", *QUICK]
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path, monkeypatch):
+    """A private cache (no official Inception file, no classifiers) and a 2k-sample classifier budget."""
+    monkeypatch.setenv("LIGHTNING_GAN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(inception, "official_path", lambda: tmp_path / "hub" / inception.OFFICIAL_NAME)
+    monkeypatch.setattr(classifier, "TRAIN_SAMPLES", 2000)
+    return tmp_path / "cache"
+
+
+def digits_args(*extra):
+    return [str(REPO / DIGITS[0]), *DIGITS[1:], *extra]
+
+
+def report_of(capsys) -> dict:
+    out = capsys.readouterr().out
+    return json.loads(Path(out.rsplit("report: ", 1)[1].strip()).read_text())
+
+
+def test_mixture_run_is_evaluated_for_modes_and_parzen(capsys):
+    assert main(["fit", "train.g_steps=30", "run.name=ring", *QUICK]) == 0
+    assert main(["evaluate", "runs/ring", "--num-samples", "500"]) == 0
+    report = report_of(capsys)
+    assert report["groups"] == ["modes", "parzen"] and report["g_steps"] == 30
+    metrics = report["metrics"]
+    assert set(metrics) == {"modes_captured500", "high_quality500", "mode_kl500", "parzen_ll500",
+                            "parzen_ll_se500", "parzen_sigma500"}
+    assert 0 <= metrics["modes_captured500"] <= 8 and metrics["parzen_ll_se500"] > 0
+    assert "held-out" in report["protocol"]["parzen"]
+    assert Path("runs/ring/evaluation/g0000030-n500.json").is_file()
+    assert main(["evaluate", "runs/ring", "--num-samples", "500"]) == 0  # a second report never overwrites
+    assert Path("runs/ring/evaluation/g0000030-n500-2.json").is_file()
+
+
+def test_domain_metrics_with_a_prepared_classifier_and_a_warm_cache(capsys):
+    assert main(["fit", *digits_args("run.name=d")]) == 0
+    assert main(["prepare", "classifier", *digits_args()]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "runs/d", "--metrics", "domain", "--num-samples", "200"]) == 0
+    report = report_of(capsys)
+    metrics = report["metrics"]
+    for key in ("fid", "kid", "classifier_score", "class_kl", "classes_generated", "top_class_share",
+                "precision", "recall", "density", "coverage"):
+        assert f"domain_{key}200" in metrics, key
+    assert 0 <= metrics["domain_classes_generated200"] <= 10 and metrics["domain_fid200"] > 0
+    assert report["protocol"]["real_cache_hits"] == {"domain": False}
+    assert report["protocol"]["domain_classifier_accuracy"] > 0.5
+    assert main(["evaluate", "runs/d", "--metrics", "domain", "--num-samples", "200"]) == 0
+    again = report_of(capsys)
+    assert again["protocol"]["real_cache_hits"] == {"domain": True}
+    assert again["metrics"] == pytest.approx(metrics)  # same noise, same reference: same figures
+
+
+@pytest.mark.slow
+def test_inception_metrics_offline_and_no_inception_score_without_logits(capsys):
+    assert main(["fit", *digits_args("run.name=i")]) == 0
+    assert main(["prepare", "inception"]) == 0
+    assert main(["evaluate", "runs/i", "--metrics", "inception", "--num-samples", "12"]) == 0
+    report = report_of(capsys)
+    assert {"fid12", "kid12", "precision12", "recall12", "density12", "coverage12"} <= set(report["metrics"])
+    assert not any(k.startswith("is") for k in report["metrics"])
+    assert report["protocol"]["inception_score"].startswith("not reported")
+    assert report["protocol"]["resize"] == inception.RESIZE
+
+
+def test_fit_logs_in_training_metrics_with_the_count_in_the_key():
+    assert main(["fit", "train.g_steps=20", "eval.every=10", "eval.num_samples=300", "run.name=m", *QUICK]) == 0
+    rows = [row for row in read_jsonl(Path("runs/m/metrics.jsonl")) if "eval/mode_kl300" in row]
+    assert [row["g_step"] for row in rows] == [10, 20]
+    assert not any("inception" in key or "evaluator" in key for key in
+                   __import__("torch").load("runs/m/checkpoints/last.ckpt", weights_only=True)["state_dict"])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["evaluate", "runs/nothing"], "does not exist"),
+    (["evaluate", "runs/d", "data.image_size=16"], "generates samples of shape"),
+    (["evaluate", "runs/d", "--metrics", "domain"], "lightning-gan prepare classifier"),
+    (["evaluate", "runs/d", "--metrics", "inception"], "lightning-gan prepare inception"),
+    (["evaluate", "runs/d", "--metrics", "modes"], "2D mixture"),
+    (["evaluate", "runs/d", "--metrics", "fid"], "unknown metric group"),
+])
+def test_bad_evaluations_exit_2_before_generating(args, message, capsys):
+    assert main(["fit", *digits_args("run.name=d")]) == 0
+    capsys.readouterr()
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+    assert not Path("runs/d/evaluation").exists()
+
+
+def test_fit_with_metrics_that_cannot_run_fails_before_the_run_directory_exists(capsys):
+    assert main(["fit", *digits_args("run.name=x", "eval.every=10", "eval.metrics=[domain]")]) == 2
+    assert "prepare classifier" in capsys.readouterr().err
+    assert not Path("runs/x").exists()
