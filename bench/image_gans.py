@@ -2,9 +2,11 @@
 
 Reports per run: G steps/s, real images/s (D steps x batch / training seconds), peak RSS, final
 losses, and ratios against DCGAN (non-saturating), all measured in one invocation on one machine.
-Quality (FID / domain metrics) joins once the evaluation issue provides it.
+Quality after training, through ``lightning-gan evaluate``'s pipeline: FID with the standard Inception
+weights on --fid-samples samples, and domain FID / class histogram on --domain-samples samples (the
+classifier and the Inception weights must be prepared first, see the README).
 
-    python bench/image_gans.py --g-steps 200            # prints a table, writes bench/results/image_gans.json
+    python bench/image_gans.py --g-steps 200 --fid-samples 500 --domain-samples 2000
 """
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from lightning_gan.metrics.features import count_tag  # noqa: E402
 RUNS = {  # name -> (config file, extra overrides)
     "DCGAN (non-saturating)": ("configs/dcgan_fashion_mnist.yaml", []),
     "DCGAN (minimax)": ("configs/dcgan_fashion_mnist.yaml", ["loss=minimax"]),
@@ -28,36 +32,47 @@ RUNS = {  # name -> (config file, extra overrides)
 }
 
 
-def run_one(config: str, overrides: list[str]) -> dict:
+def run_one(config: str, overrides: list[str], fid_samples: int, domain_samples: int) -> dict:
     """Runs in a fresh process, so peak memory is this run's alone."""
     from lightning_gan.config import load_config
+    from lightning_gan.evaluate_run import evaluate
     from lightning_gan.runs import fit
 
     cfg = load_config(ROOT / config, overrides)
     result = fit(cfg, verbose=False)
     d_images = result.module.d_steps * cfg.data.batch_size
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # training only, before evaluation
+    quality = {}
+    for group, n in (("domain", domain_samples), ("inception", fid_samples)):
+        if n > 0:
+            report, _ = evaluate(str(result.run_dir), metrics=[group], num_samples=n, log=lambda *a: None)
+            quality.update(report["metrics"])
+            quality[f"{group}_protocol"] = report["protocol"]
     return {"g_steps": result.module.g_steps, "d_steps": result.module.d_steps, "k": cfg.train.k,
             "train_seconds": result.seconds, "g_steps_per_s": result.module.g_steps / result.seconds,
             "real_images_per_s": d_images / result.seconds,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_rss_mb": peak_rss_mb, "quality": quality,
             "final": {k: v for k, v in result.final.items() if k.startswith("train/")}}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--g-steps", type=int, default=200)
+    parser.add_argument("--fid-samples", type=int, default=500, help="Inception FID samples per run (0: skip)")
+    parser.add_argument("--domain-samples", type=int, default=2000, help="domain-metric samples per run (0: skip)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "image_gans.json"))
     parser.add_argument("--one", nargs="+", help=argparse.SUPPRESS)  # internal: CONFIG [overrides]
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one[0], args.one[1:])))
+        print(json.dumps(run_one(args.one[0], args.one[1:], args.fid_samples, args.domain_samples)))
         return
     results = {}
     workdir = Path("/tmp") / f"lightning-gan-bench-{int(time.time())}"
     for name, (config, extra) in RUNS.items():
         overrides = [*extra, f"train.g_steps={args.g_steps}", f"train.sample_every={args.g_steps}",
                      f"train.checkpoint_every={args.g_steps}", "run.wandb.mode=disabled", f"run.root={workdir}"]
-        proc = subprocess.run([sys.executable, __file__, "--one", config, *overrides], capture_output=True,
+        proc = subprocess.run([sys.executable, __file__, "--fid-samples", str(args.fid_samples),
+                               "--domain-samples", str(args.domain_samples), "--one", config, *overrides], capture_output=True,
                               text=True, cwd=ROOT)
         if proc.returncode != 0:
             raise SystemExit(f"{name} failed:\n{proc.stderr[-2000:]}")
@@ -68,14 +83,21 @@ def main() -> None:
         r["time_per_g_step_vs_dcgan"] = base["g_steps_per_s"] / r["g_steps_per_s"]
         r["peak_rss_vs_dcgan"] = r["peak_rss_mb"] / base["peak_rss_mb"]
     report = {"machine": f"{platform.machine()} {platform.processor() or ''} {__import__('os').cpu_count()} cores",
-              "g_steps": args.g_steps, "runs": results}
+              "g_steps": args.g_steps, "fid_samples": args.fid_samples, "domain_samples": args.domain_samples,
+              "runs": results}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2))
-    print("\n| run | k | G steps/s | real images/s | time per G step vs DCGAN | peak RSS MB | vs DCGAN |")
-    print("|---|---|---|---|---|---|---|")
+    fid, dom = count_tag(args.fid_samples), count_tag(args.domain_samples)
+    print(f"\n| run | k | G steps/s | real images/s | time per G step vs DCGAN | peak RSS MB | vs DCGAN "
+          f"| FID ({fid}) | domain FID ({dom}) | classes generated | top class share |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, r in results.items():
+        q = r["quality"]
         print(f"| {name} | {r['k']} | {r['g_steps_per_s']:.2f} | {r['real_images_per_s']:.0f} | "
-              f"{r['time_per_g_step_vs_dcgan']:.2f}x | {r['peak_rss_mb']:.0f} | {r['peak_rss_vs_dcgan']:.2f}x |")
+              f"{r['time_per_g_step_vs_dcgan']:.2f}x | {r['peak_rss_mb']:.0f} | {r['peak_rss_vs_dcgan']:.2f}x | "
+              f"{q.get(f'fid{fid}', float('nan')):.1f} | {q.get(f'domain_fid{dom}', float('nan')):.1f} | "
+              f"{q.get(f'domain_classes_generated{dom}', float('nan')):.0f} | "
+              f"{q.get(f'domain_top_class_share{dom}', float('nan')):.2f} |")
     print(f"\nsaved {args.out}")
 
 

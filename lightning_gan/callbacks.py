@@ -93,7 +93,7 @@ class EvalMetrics(_EveryGSteps):
     def on_fit_start(self, trainer, module) -> None:
         distributed = trainer.world_size > 1
         self.evaluator.bind(rank=trainer.global_rank, world_size=trainer.world_size, device=module.device,
-                            gather=(lambda t: module.all_gather(t).flatten(0, 1)) if distributed else None)
+                            gather=module.all_gather if distributed else None)
         self.evaluator.log = lambda *a: None if not trainer.is_global_zero else print(*a)
 
     def fire(self, trainer, module) -> None:

@@ -7,7 +7,7 @@ names carry the sample count (``fid10k``), plus ``protocol`` recording how every
 
 Under DDP each rank generates its share of samples and holds its share of the real reference;
 torchmetrics gathers the states in ``compute`` (called on every rank). Parzen and mode metrics gather
-their samples through ``gather``.
+their samples through ``gather`` (``LightningModule.all_gather``: [world_size, ...]).
 """
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ class Evaluator:
                  world_size: int = 1, gather: Callable[[torch.Tensor], torch.Tensor] | None = None, log=print):
         self.datamodule, self.num_samples, self.batch_size = datamodule, num_samples, batch_size
         self.device, self.rank, self.world_size = torch.device(device), rank, world_size
-        self.gather = gather or (lambda t: t)
+        self.gather = gather or (lambda t: t.unsqueeze(0))
         self.groups = check_groups(groups, datamodule)
         self.tag = count_tag(num_samples)
         self.log = log
@@ -113,7 +113,7 @@ class Evaluator:
              gather: Callable[[torch.Tensor], torch.Tensor] | None) -> None:
         """Called by the metrics callback once the Trainer knows this process's rank and device."""
         self.rank, self.world_size, self.device = rank, world_size, torch.device(device)
-        self.gather = gather or (lambda t: t)
+        self.gather = gather or (lambda t: t.unsqueeze(0))
         for group in self.feature_groups:
             group.extractor.to(self.device)
             group.metrics.to(self.device)
@@ -133,8 +133,9 @@ class Evaluator:
         for group in self.feature_groups:
             label = f"{self.datamodule.cfg.name}-{group.name}-n{self.n_real}"
             started = time.perf_counter()
-            tensors, hits[group.name] = cache.get(label, self.real, group.extractor.name,
-                                                  lambda: extract(group.extractor, self.real, self.batch_size, self.device))
+            tensors, hits[group.name] = cache.get(
+                label, self.real, group.extractor.name,
+                lambda net=group.extractor: extract(net, self.real, self.batch_size, self.device))
             self.log(f"  real {group.name} features: {'cache hit' if hits[group.name] else 'computed'} "
                      f"({time.perf_counter() - started:.1f} s)")
             share = {k: v[self.rank:: self.world_size].to(self.device) for k, v in tensors.items()}
@@ -150,19 +151,25 @@ class Evaluator:
         for group in self.feature_groups:
             group.metrics.reset_fake()
         generator = torch.Generator().manual_seed(SAMPLE_SEED + self.rank)
-        local_n = self.num_samples // self.world_size + (self.rank < self.num_samples % self.world_size)
+        shares = [self.num_samples // self.world_size + (r < self.num_samples % self.world_size)
+                  for r in range(self.world_size)]
+        # Every rank draws the same count (all_gather needs equal shapes); only its share is used.
+        per_rank, local_n = shares[0], shares[self.rank]
         kept = []
-        for start in range(0, local_n, self.batch_size):
-            fake = sample(min(self.batch_size, local_n - start), generator).float()
+        for start in range(0, per_rank, self.batch_size):
+            fake = sample(min(self.batch_size, per_rank - start), generator).float()
+            used = fake[: max(0, local_n - start)]
             for group in self.feature_groups:
-                group.metrics.update(group.extractor(fake.to(self.device)), real=False)
+                if len(used):
+                    group.metrics.update(group.extractor(used.to(self.device)), real=False)
             if "parzen" in self.groups or "modes" in self.groups:
                 kept.append(fake.cpu())
         results: dict[str, float] = {}
         for group in self.feature_groups:
             results.update(group.metrics.compute())
         if kept:
-            samples = self.gather(torch.cat(kept).to(self.device)).cpu()
+            gathered = self.gather(torch.cat(kept).to(self.device)).cpu()  # [world_size, per_rank, ...]
+            samples = torch.cat([gathered[r, :n] for r, n in enumerate(shares)])
             if "modes" in self.groups:
                 stats = mode_stats(samples, self.datamodule.centers, self.datamodule.cfg.sigma)
                 results.update({f"{k}{self.tag}": v for k, v in stats.items()})

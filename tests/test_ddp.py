@@ -19,13 +19,20 @@ def test_two_process_ddp_writes_one_run(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_SERVICE", "LOCAL_RANK", "RANK"))}
     proc = subprocess.run([str(script), "fit", "trainer.devices=2", "trainer.accelerator=cpu", "train.g_steps=20",
                            "train.log_every=5", "train.sample_every=10", "train.checkpoint_every=10",
-                           "run.root=runs", "run.name=ddp", "--quiet"],
+                           "run.root=runs", "run.name=ddp", "eval.every=10", "eval.num_samples=301",
+                           "--quiet"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert [p.name for p in (tmp_path / "runs").iterdir()] == ["ddp"]
     run = tmp_path / "runs" / "ddp"
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["g_step"] for r in rows if "train/g_loss" in r] == [5, 10, 15, 20]  # one writer, no duplicates
+    evals = [r for r in rows if "eval/high_quality301" in r]
+    assert [r["g_step"] for r in evals] == [10, 20]  # both ranks computed; rank 0 logged once
+    for r in evals:  # shares of 301 gathered samples (151 + 150), not of one rank's 151
+        assert r["eval/high_quality301"] * 301 == pytest.approx(round(r["eval/high_quality301"] * 301), abs=1e-3)
+        assert r["eval/high_quality301"] * 151 != pytest.approx(round(r["eval/high_quality301"] * 151), abs=1e-3) \
+            or r["eval/high_quality301"] in (0.0, 1.0)
     assert sorted(p.name for p in (run / "samples").iterdir()) == ["g0000010.png", "g0000020.png"]
     checkpoint = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
     assert checkpoint["lightning_gan_counters"]["g_steps"] == 20

@@ -89,7 +89,7 @@ def convert_fid_helper(source: Path) -> dict[str, torch.Tensor]:
         d = [k for k in dst_convs if k == dst_block or k.startswith(dst_block + ".")]
         if len(s) != len(d):
             raise ValueError(f"{src_block} has {len(s)} convolutions, {dst_block} has {len(d)}")
-        for s_name, d_name in zip(s, d):
+        for s_name, d_name in zip(s, d, strict=True):
             if src[f"{s_name}.weight"].shape != target[f"{d_name}.conv.weight"].shape:
                 raise ValueError(f"shape mismatch {s_name} -> {d_name}")
             out[f"{d_name}.conv.weight"] = src[f"{s_name}.weight"]
