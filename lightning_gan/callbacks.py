@@ -94,7 +94,8 @@ class EvalMetrics(_EveryGSteps):
         distributed = trainer.world_size > 1
         self.evaluator.bind(rank=trainer.global_rank, world_size=trainer.world_size, device=module.device,
                             gather=module.all_gather if distributed else None)
-        self.evaluator.log = lambda *a: None if not trainer.is_global_zero else print(*a)
+        if not trainer.is_global_zero:
+            self.evaluator.log = lambda *a: None
 
     def fire(self, trainer, module) -> None:
         def sample(n: int, generator: torch.Generator) -> torch.Tensor:

@@ -49,17 +49,22 @@ def evaluate(target: str, overrides: Sequence[str] = (), *, metrics: list[str] |
 
     ckpt = find_checkpoint(target)
     module = load_checkpoint(ckpt)
-    extra = list(overrides) + ([f"eval.num_samples={num_samples}"] if num_samples else []) \
+    extra = list(overrides) + ([f"eval.num_samples={num_samples}"] if num_samples is not None else []) \
         + ([f"eval.metrics=[{','.join(metrics)}]"] if metrics else [])
     cfg = override_config(to_dict(module.cfg), extra)
+    if "inception" in cfg.eval.metrics:  # a missing weights file fails before the data is read
+        from lightning_gan.metrics.inception import resolve_weights
+
+        resolve_weights(cfg.eval.inception_weights)
     datamodule = build_datamodule(cfg)
     if tuple(datamodule.sample_shape) != tuple(module.data_shape):
         raise ConfigError([Issue("data", f"the checkpoint generates samples of shape {list(module.data_shape)} but "
                                  f"this data set ({cfg.data.name}) has {list(datamodule.sample_shape)}",
                                  "evaluate against the data the run was trained on (drop or fix the data.* overrides)")])
-    module.eval()
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    module.eval().to(device)
     evaluator = Evaluator(datamodule, cfg.eval.metrics, cfg.eval.num_samples, batch_size=cfg.eval.batch_size,
-                          inception_weights=cfg.eval.inception_weights, log=log)
+                          inception_weights=cfg.eval.inception_weights, device=device, log=log)
     started = time.perf_counter()
     evaluator.prepare_real()
 

@@ -37,7 +37,8 @@ def groups_for(datamodule) -> list[str]:
 
 
 def check_groups(requested: list[str], datamodule) -> list[str]:
-    groups = groups_for(datamodule) if requested in ([], ["auto"]) else list(dict.fromkeys(requested))
+    expanded = [g for name in (requested or ["auto"]) for g in (groups_for(datamodule) if name == "auto" else [name])]
+    groups = list(dict.fromkeys(expanded))
     points = len(datamodule.sample_shape) == 1
     problems = []
     for name in groups:
@@ -63,6 +64,7 @@ class _FeatureGroup:
     name: str
     extractor: torch.nn.Module
     metrics: FeatureMetrics
+    real: torch.Tensor  # this group's real reference images
 
 
 class Evaluator:
@@ -86,24 +88,28 @@ class Evaluator:
             from lightning_gan.metrics.inception import InceptionFeatures
 
             net = InceptionFeatures(inception_weights)
-            self._add_group("inception", net, prefix="", score_name="is" if net.has_logits else None, prior=None)
+            self._add_group("inception", net, self.real, prefix="", score_name="is" if net.has_logits else None,
+                            prior=None)
             self.protocol.update(inception_weights=net.weights, resize=RESIZE,
                                  inception_score="reported" if net.has_logits else
                                  "not reported: these weights have no logits layer (converted offline file)")
         if "domain" in self.groups:
-            from lightning_gan.metrics.classifier import DomainFeatures
+            from lightning_gan.metrics.classifier import DomainFeatures, heldout_indices
 
             net = DomainFeatures(datamodule.cfg.name, train_x)
             prior = torch.bincount(train_y, minlength=net.record["num_classes"]).double()
-            self._add_group("domain", net, prefix="domain_", score_name="classifier_score", prior=prior)
-            self.protocol.update(domain_classifier=net.name, domain_classifier_accuracy=net.record["held_out_accuracy"])
+            # Images the classifier never saw: on its training images its features are overconfident,
+            # and even a perfect generator would score a domain FID above zero.
+            domain_real = train_x[heldout_indices(len(train_x))[:num_samples]]
+            self._add_group("domain", net, domain_real, prefix="domain_", score_name="classifier_score", prior=prior)
+            self.protocol.update(domain_classifier=net.name, domain_classifier_accuracy=net.record["held_out_accuracy"],
+                                 domain_real=f"{len(domain_real)} training images held out from the classifier")
         if "parzen" in self.groups:
-            valid_idx = order[self.n_real: self.n_real + PARZEN_VALID]
-            if len(valid_idx) < 10:  # small sets (digits): validate on part of the reference instead
-                valid_idx = order[-min(PARZEN_VALID, len(order) // 5):]
             test = datamodule.heldout()
+            n_valid = min(PARZEN_VALID, len(order) // 5)
+            valid_idx = order[-n_valid:]  # the end of the permutation; the test set below never overlaps it
             self.parzen_valid = train_x[valid_idx]
-            self.parzen_test = test[:num_samples] if test is not None else self.real
+            self.parzen_test = test[:num_samples] if test is not None else train_x[order[: len(order) - n_valid][:num_samples]]
             self.protocol.update(parzen=f"centres: {num_samples} samples; σ from {len(PARZEN_SIGMAS)} values in "
                                         f"[0.01, 10] on {len(valid_idx)} training examples; test: "
                                         f"{len(self.parzen_test)} {'held-out' if test is not None else 'training'} examples"
@@ -118,24 +124,25 @@ class Evaluator:
             group.extractor.to(self.device)
             group.metrics.to(self.device)
 
-    def _add_group(self, name, extractor, *, prefix, score_name, prior) -> None:
+    def _add_group(self, name, extractor, real, *, prefix, score_name, prior) -> None:
         extractor = extractor.to(self.device)
-        probe = extractor(self.real[:2].to(self.device))  # feature size, and a clear failure before generation
+        probe = extractor(real[:2].to(self.device))  # feature size, and a clear failure before generation
+        smallest = min(self.num_samples, len(real))  # KID subsets are drawn from the gathered sets
         metrics = FeatureMetrics(num_features=probe["features"].shape[1], prefix=prefix, n_tag=self.tag,
                                  score_name=score_name, class_prior=prior,
-                                 kid_subset_size=min(1000, self.num_samples, self.n_real)).to(self.device)
-        self.feature_groups.append(_FeatureGroup(name, extractor, metrics))
+                                 kid_subset_size=min(1000, smallest)).to(self.device)
+        self.feature_groups.append(_FeatureGroup(name, extractor, metrics, real))
 
     def prepare_real(self) -> dict[str, bool]:
         """Feeds each rank's share of the cached real features; returns cache hits per group."""
         hits = {}
         cache = RealFeatureCache(cache_dir() / "real_features")
         for group in self.feature_groups:
-            label = f"{self.datamodule.cfg.name}-{group.name}-n{self.n_real}"
+            label = f"{self.datamodule.cfg.name}-{group.name}-n{len(group.real)}"
             started = time.perf_counter()
             tensors, hits[group.name] = cache.get(
-                label, self.real, group.extractor.name,
-                lambda net=group.extractor: extract(net, self.real, self.batch_size, self.device))
+                label, group.real, group.extractor.name,
+                lambda g=group: extract(g.extractor, g.real, self.batch_size, self.device))
             self.log(f"  real {group.name} features: {'cache hit' if hits[group.name] else 'computed'} "
                      f"({time.perf_counter() - started:.1f} s)")
             share = {k: v[self.rank:: self.world_size].to(self.device) for k, v in tensors.items()}
@@ -155,17 +162,21 @@ class Evaluator:
                   for r in range(self.world_size)]
         # Every rank draws the same count (all_gather needs equal shapes); only its share is used.
         per_rank, local_n = shares[0], shares[self.rank]
-        kept = []
+        kept, outs = [], {group.name: [] for group in self.feature_groups}
         for start in range(0, per_rank, self.batch_size):
             fake = sample(min(self.batch_size, per_rank - start), generator).float()
             used = fake[: max(0, local_n - start)]
             for group in self.feature_groups:
                 if len(used):
-                    group.metrics.update(group.extractor(used.to(self.device)), real=False)
+                    outs[group.name].append(group.extractor(used.to(self.device)))
             if "parzen" in self.groups or "modes" in self.groups:
                 kept.append(fake.cpu())
         results: dict[str, float] = {}
         for group in self.feature_groups:
+            # One update per evaluation on every rank: torchmetrics syncs list states element by element,
+            # so ranks with different numbers of update calls would fall out of step.
+            group.metrics.update({k: torch.cat([o[k] for o in outs[group.name]]) for k in outs[group.name][0]},
+                                 real=False)
             results.update(group.metrics.compute())
         if kept:
             gathered = self.gather(torch.cat(kept).to(self.device)).cpu()  # [world_size, per_rank, ...]

@@ -36,3 +36,31 @@ def test_two_process_ddp_writes_one_run(tmp_path):
     assert sorted(p.name for p in (run / "samples").iterdir()) == ["g0000010.png", "g0000020.png"]
     checkpoint = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
     assert checkpoint["lightning_gan_counters"]["g_steps"] == 20
+
+
+@pytest.mark.slow
+def test_two_process_ddp_feature_metrics_with_uneven_shares(tmp_path, monkeypatch):
+    """Domain FID etc. under DDP: 201 samples split 101 + 100, gathered by torchmetrics without a hang."""
+    from lightning_gan.cli import main
+    from lightning_gan.metrics import classifier
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("LIGHTNING_GAN_CACHE", str(cache))
+    monkeypatch.setattr(classifier, "TRAIN_SAMPLES", 2000)
+    digits = str(Path(__file__).resolve().parents[1] / "configs" / "gan_digits.yaml")
+    assert main(["prepare", "classifier", digits, "--quiet"]) == 0
+    script = Path(sys.executable).parent / "lightning-gan"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_SERVICE", "LOCAL_RANK", "RANK"))}
+    proc = subprocess.run([str(script), "fit", digits, "trainer.devices=2", "trainer.accelerator=cpu",
+                           "train.g_steps=20", "train.log_every=5", "train.sample_every=20", "eval.every=10",
+                           "eval.num_samples=201", "eval.batch_size=50", "eval.metrics=[domain]",
+                           "run.root=runs", "run.name=ddp", "--quiet"],
+                          cwd=tmp_path, env={**env, "LIGHTNING_GAN_CACHE": str(cache)}, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [json.loads(line) for line in (tmp_path / "runs" / "ddp" / "metrics.jsonl").read_text().splitlines()]
+    evals = [r for r in rows if "eval/domain_fid201" in r]
+    assert [r["g_step"] for r in evals] == [10, 20]
+    for r in evals:
+        assert r["eval/domain_fid201"] > 0 and 0 <= r["eval/domain_coverage201"] <= 1
+        assert r["eval/domain_top_class_share201"] * 201 == pytest.approx(round(r["eval/domain_top_class_share201"] * 201), abs=1e-3)

@@ -16,7 +16,7 @@ from filelock import FileLock
 from torch import nn
 
 from lightning_gan.metrics.features import tensor_digest
-from lightning_gan.metrics.inception import cache_dir
+from lightning_gan.metrics.inception import cache_dir, weights_id
 from lightning_gan.nets.classifier import DomainClassifier
 
 TRAIN_SAMPLES = 120_000  # sample budget: 2 epochs of Fashion-MNIST, ~67 of the 1797 digits
@@ -29,6 +29,11 @@ class ClassifierMissing(RuntimeError):
 
 def classifier_path(data_name: str, images: torch.Tensor) -> Path:
     return cache_dir() / "classifiers" / f"{data_name}-{tensor_digest(images)}.pt"
+
+
+def heldout_indices(n: int) -> torch.Tensor:
+    """The training images the classifier never saw: the domain metrics' real reference."""
+    return _split(n)[1]
 
 
 def _split(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -97,7 +102,7 @@ class DomainFeatures(nn.Module):
         self.net = DomainClassifier(channels=self.record["channels"], num_classes=self.record["num_classes"])
         self.net.load_state_dict(stored["state_dict"])
         self.net.eval().requires_grad_(False)
-        self.name = f"domain-classifier[{path.name}]"
+        self.name = f"domain-classifier[{weights_id(str(path))}]"  # retraining changes the real-feature key
 
     def train(self, mode: bool = True) -> "DomainFeatures":
         return super().train(False)  # BatchNorm statistics stay frozen, even inside a training module

@@ -78,7 +78,7 @@ class FeatureMetrics(nn.Module):
         """Every rank must call this under DDP (torchmetrics gathers the states collectively)."""
         values: dict[str, float] = {"fid": self.fid.compute()}
         with torch.random.fork_rng(devices=[]):  # KID / IS draw random subsets: fixed, and no effect on training
-            torch.manual_seed(0)
+            torch.default_generator.manual_seed(0)  # CPU only: torch.manual_seed would reset every GPU's stream
             kid_mean, kid_std = self.kid.compute()
             values.update(kid=kid_mean, kid_std=kid_std)
             if self.score is not None:
