@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Callable
 
@@ -56,11 +57,13 @@ class FeatureMetrics(nn.Module):
         super().__init__()
         self.prefix, self.n_tag, self.score_name = prefix, n_tag, score_name
         self.fid = FrechetInceptionDistance(feature=GivenFeatures(num_features), reset_real_features=False)
-        self.kid = KernelInceptionDistance(feature=GivenFeatures(num_features), subset_size=kid_subset_size,
-                                           reset_real_features=False)
+        with warnings.catch_warnings():  # "saves all features in buffer": by design, at most a few 10k rows
+            warnings.simplefilter("ignore", UserWarning)
+            self.kid = KernelInceptionDistance(feature=GivenFeatures(num_features), subset_size=kid_subset_size,
+                                               reset_real_features=False)
+            self.score = InceptionScore(feature=GivenFeatures(0)) if score_name else None
         self.pr = PrecisionRecall()
         self.dc = DensityCoverage()
-        self.score = InceptionScore(feature=GivenFeatures(0)) if score_name else None
         self.histogram = ClassHistogram(class_prior) if class_prior is not None else None
 
     def update(self, out: dict, real: bool) -> None:
