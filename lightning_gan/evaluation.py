@@ -11,13 +11,14 @@ their samples through ``gather`` (``LightningModule.all_gather``: [world_size, .
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Callable
 
 import torch
 
-from lightning_gan.config import METRIC_GROUPS, ConfigError, Issue
+from lightning_gan.config import METRIC_GROUPS, ConfigError, DataFacts, Issue
 from lightning_gan.metrics.features import FeatureMetrics, RealFeatureCache, count_tag, extract
 from lightning_gan.metrics.inception import RESIZE, cache_dir
 from lightning_gan.metrics.mixture import mode_stats
@@ -29,30 +30,65 @@ PARZEN_VALID = 1000  # validation examples for choosing σ
 SAMPLE_SEED = 12345  # fixed noise for evaluation samples: two evaluations of one G see the same z
 
 
-def groups_for(datamodule) -> list[str]:
+# What each group logs (before the prefix "domain_" and the count tag); IS only with Inception logits.
+METRIC_NAMES = {
+    "inception": ("fid", "kid", "kid_std", "precision", "recall", "density", "coverage"),
+    "domain": ("fid", "kid", "kid_std", "precision", "recall", "density", "coverage", "classifier_score",
+               "classifier_score_std", "class_kl", "classes_generated", "top_class_share"),
+    "modes": ("modes_captured", "high_quality", "mode_kl"),
+    "parzen": ("parzen_ll", "parzen_ll_se", "parzen_sigma"),
+}
+MINIMIZE = {"fid", "kid", "class_kl", "top_class_share", "mode_kl"}
+MAXIMIZE = {"is", "precision", "recall", "density", "coverage", "classifier_score", "classes_generated",
+            "modes_captured", "high_quality", "parzen_ll"}
+
+
+def metric_goal(key: str) -> str | None:
+    """"minimize" / "maximize" for a quality metric key (eval/domain_fid10k -> minimize); None otherwise."""
+    name = re.sub(r"\d+k?$", "", key.removeprefix("eval/").removeprefix("domain_"))
+    return "minimize" if name in MINIMIZE else "maximize" if name in MAXIMIZE else None
+
+
+def facts_of(datamodule) -> DataFacts:
+    """A loaded data module's facts (exact, where the config alone may leave `labelled` open)."""
+    return DataFacts(points=len(datamodule.sample_shape) == 1, modes=hasattr(datamodule, "centers"),
+                     labelled=datamodule.num_classes > 1)
+
+
+def groups_for(facts: DataFacts) -> list[str]:
     """The metric groups that make sense for a data set ("auto")."""
-    if len(datamodule.sample_shape) == 1:
-        return ["modes", "parzen"] if hasattr(datamodule, "centers") else ["parzen"]
-    return ["inception", "domain"] if datamodule.num_classes > 1 else ["inception"]
+    if facts.points:
+        return ["modes", "parzen"] if facts.modes else ["parzen"]
+    return ["inception", "domain"] if facts.labelled is not False else ["inception"]
 
 
-def check_groups(requested: list[str], datamodule) -> list[str]:
-    expanded = [g for name in (requested or ["auto"]) for g in (groups_for(datamodule) if name == "auto" else [name])]
+def check_groups(requested: list[str], facts: DataFacts) -> list[str]:
+    expanded = [g for name in (requested or ["auto"]) for g in (groups_for(facts) if name == "auto" else [name])]
     groups = list(dict.fromkeys(expanded))
-    points = len(datamodule.sample_shape) == 1
     problems = []
     for name in groups:
         if name not in METRIC_GROUPS:
             problems.append(Issue("eval.metrics", f"unknown metric group {name!r}", f"choose from {', '.join(METRIC_GROUPS)}"))
-        elif name in ("inception", "domain") and points:
+        elif name in ("inception", "domain") and facts.points:
             problems.append(Issue("eval.metrics", f"{name} needs images; this data set is 2D points", "use modes,parzen"))
-        elif name == "modes" and not hasattr(datamodule, "centers"):
+        elif name == "modes" and not facts.modes:
             problems.append(Issue("eval.metrics", "modes needs a 2D mixture with known centres", "use inception,domain"))
-        elif name == "domain" and datamodule.num_classes < 2:
+        elif name == "domain" and facts.labelled is False:
             problems.append(Issue("eval.metrics", "domain needs a labelled data set (>= 2 classes)", "use inception"))
     if problems:
         raise ConfigError(problems)
     return groups
+
+
+def eval_keys(cfg, facts: DataFacts, *, with_inception_score: bool = False) -> set[str]:
+    """Every eval/ key a run of ``cfg`` logs: the callback's (eval.every > 0) and, for mixtures, the grids'."""
+    keys = {f"eval/{name}" for name in METRIC_NAMES["modes"]} if facts.points and facts.modes else set()
+    if cfg.eval.every > 0:
+        tag = count_tag(cfg.eval.num_samples)
+        for group in check_groups(cfg.eval.metrics, facts):
+            names = METRIC_NAMES[group] + (("is", "is_std") if group == "inception" and with_inception_score else ())
+            keys |= {f"eval/{'domain_' * (group == 'domain')}{name}{tag}" for name in names}
+    return keys
 
 
 def _signed_to_unit(x: torch.Tensor) -> torch.Tensor:
@@ -74,7 +110,7 @@ class Evaluator:
         self.datamodule, self.num_samples, self.batch_size = datamodule, num_samples, batch_size
         self.device, self.rank, self.world_size = torch.device(device), rank, world_size
         self.gather = gather or (lambda t: t.unsqueeze(0))
-        self.groups = check_groups(groups, datamodule)
+        self.groups = check_groups(groups, facts_of(datamodule))
         self.tag = count_tag(num_samples)
         self.log = log
         train_x, train_y = datamodule.x, datamodule.y

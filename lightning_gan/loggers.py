@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import yaml
 from lightning.pytorch.loggers import Logger, WandbLogger
 from lightning.pytorch.utilities import rank_zero_only
 
@@ -60,15 +61,52 @@ def wandb_mode(requested: str) -> str:
     return "offline"
 
 
-def make_wandb_logger(cfg: Config, run_dir: Path, run_name: str) -> WandbLogger | None:
+def sweep_values() -> dict[str, Any]:
+    """The swept values of this run, from the file `wandb agent` (and `lightning-gan sweep`) writes."""
+    path = os.environ.get("WANDB_SWEEP_PARAM_PATH")
+    if not path or not Path(path).is_file():
+        return {}
+    loaded = yaml.safe_load(Path(path).read_text()) or {}
+    return {k: v["value"] for k, v in loaded.items() if isinstance(v, dict) and "value" in v}
+
+
+def display_name(cfg: Config, fallback: str) -> str:
+    """variant-data plus the swept values (`dcgan-fashion_mnist k=2 d.lr=0.0001`): legible in dashboards."""
+    values = sweep_values()
+    if not values:
+        return fallback
+    leaves = [key.split(".")[-1] for key in values]
+    # optim.d.lr and optim.g.lr share a leaf: keep one more level for those
+    short = [".".join(key.split(".")[-2:]) if leaves.count(key.split(".")[-1]) > 1 else key.split(".")[-1]
+             for key in values]
+    return " ".join([f"{cfg.variant.name}-{cfg.data.name}"] + [f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+                                                                 for k, v in zip(short, values.values())])
+
+
+def make_wandb_logger(cfg: Config, run_dir: Path, run_name: str, metric_keys: set[str] = frozenset()) -> WandbLogger | None:
+    """metric_keys: the run's eval/ keys; those with a direction get best-value summaries (min FID, not last)."""
+    from lightning_gan.evaluation import metric_goal
+
     mode = wandb_mode(cfg.run.wandb.mode)
     if mode == "disabled":
         return None
-    group = cfg.run.wandb.group or f"{cfg.variant.name}-{cfg.data.name}"
-    tags = [cfg.variant.name, cfg.data.name, cfg.loss, f"k={cfg.train.k}", *cfg.run.wandb.tags]
-    logger = WandbLogger(name=run_name, save_dir=str(run_dir), project=cfg.run.wandb.project,
-                         entity=cfg.run.wandb.entity, group=group, tags=tags, mode=mode,
-                         job_type="fit")
+    # `lightning-gan sweep` groups a sweep's runs through WANDB_RUN_GROUP (under `wandb agent` the sweep does).
+    group = cfg.run.wandb.group or os.environ.get("WANDB_RUN_GROUP") or f"{cfg.variant.name}-{cfg.data.name}"
+    penalty = cfg.penalty
+    tags = [cfg.variant.name, cfg.data.name, cfg.loss, f"k={cfg.train.k}",
+            *([f"penalty={penalty.name}"] if penalty.name != "none" else []),
+            *(["spectral_norm"] if penalty.spectral_norm_d or penalty.spectral_norm_g else []), *cfg.run.wandb.tags]
+    # Absolute: W&B's service process, started by the first run of this Python process, resolves
+    # relative paths against its own working directory, not ours.
+    logger = WandbLogger(name=display_name(cfg, run_name), save_dir=str(run_dir.resolve()), project=cfg.run.wandb.project,
+                         entity=cfg.run.wandb.entity, group=group, tags=tags, mode=mode, job_type="fit")
     # Flat dotted keys: the names sweeps use and W&B's grouping / parallel-coordinates panels read.
     logger.log_hyperparams(flatten(to_dict(cfg)))
+    run = logger.experiment
+    for pattern in ("train/*", "eval/*"):  # charts against G steps, not Lightning's batch counter
+        run.define_metric(pattern, step_metric="g_step")
+    for key in sorted(metric_keys):
+        goal = metric_goal(key)
+        if goal is not None:
+            run.define_metric(key, step_metric="g_step", summary=("min" if goal == "minimize" else "max") + ",last")
     return logger

@@ -86,6 +86,18 @@ class AdversarialModule(L.LightningModule):
     def generator_loss(self, batch: Any) -> tuple[torch.Tensor, Logs]:
         raise NotImplementedError
 
+    @classmethod
+    def train_keys(cls, cfg: Config) -> set[str]:
+        """The keys every training row logs (sweep validation checks a metric against them).
+
+        Mirrors ``d_objective`` / ``g_objective``; a variant that logs more extends this (a contract
+        test compares it with what a real run logs).
+        """
+        names = {"d_loss", "g_loss", "D_x", "D_G_z"}
+        names |= {"wasserstein_estimate"} if LOSSES[cfg.loss].critic else set()
+        names |= {"penalty"} if cfg.penalty.name in ("gp", "r1") else set()
+        return {f"train/{name}" for name in names} | {"g_step", "d_step"}
+
     # ---------------------------------------------------------------- helpers for variants
     def d_objective(self, real: torch.Tensor, fake: torch.Tensor,
                     critic: Callable[[torch.Tensor], torch.Tensor] | None = None) -> tuple[torch.Tensor, Logs]:

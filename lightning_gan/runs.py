@@ -12,6 +12,7 @@ import torch
 
 from lightning_gan.callbacks import EvalMetrics, GStepCheckpoint, GStepProgressBar, SampleGrid
 from lightning_gan.config import Config, ConfigError, Issue, to_dict, to_yaml
+from lightning_gan.evaluation import eval_keys, facts_of
 from lightning_gan.loggers import JsonlLogger, make_wandb_logger, read_jsonl
 from lightning_gan.registry import DATAMODULES, VARIANTS, load_all
 
@@ -26,12 +27,17 @@ class RunResult:
 
 
 RUN_DIR_ENV = "LIGHTNING_GAN_RUN_DIR"  # rank 0's run directory, inherited by the DDP processes it launches
+# Replaces run.root: `lightning-gan sweep` keeps a sweep's runs in its directory without changing the
+# command that `wandb agent` would build.
+RUN_ROOT_ENV = "LIGHTNING_GAN_RUN_ROOT"
 
 
 def make_run_dir(cfg: Config) -> Path:
     """Creates the run directory; an existing one is never reused (mkdir is the atomic check)."""
     root = Path(cfg.run.root)
-    stem = cfg.run.name or f"{cfg.variant.name}-{cfg.data.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    # Under a sweep agent the W&B run id names the directory, so agent, dashboard and disk agree.
+    suffix = os.environ.get("WANDB_RUN_ID") or time.strftime("%Y%m%d-%H%M%S")
+    stem = cfg.run.name or f"{cfg.variant.name}-{cfg.data.name}-{suffix}"
     for n in range(1, 1000):
         run_dir = root / (stem if n == 1 else f"{stem}-{n}")
         try:
@@ -68,6 +74,8 @@ def strategy_for(cfg: Config) -> str:
 def fit(cfg: Config, verbose: bool = True) -> RunResult:
     """Everything that can fail on bad input (data, networks, Trainer) runs before the directory exists."""
     load_all()
+    if os.environ.get(RUN_ROOT_ENV):
+        cfg.run.root = os.environ[RUN_ROOT_ENV]
     named = Path(cfg.run.root) / cfg.run.name if cfg.run.name else None
     if named is not None and named.exists() and launched_rank_dir() is None:
         raise exists_error(named)  # before any data is read; make_run_dir re-checks atomically
@@ -109,7 +117,7 @@ def fit(cfg: Config, verbose: bool = True) -> RunResult:
         os.environ[RUN_DIR_ENV] = str(run_dir)  # DDP processes launched by trainer.fit inherit it
     jsonl.path = run_dir / "metrics.jsonl"
     sample_grid.out_dir, checkpoints.directory = run_dir / "samples", run_dir / "checkpoints"
-    wandb_logger = make_wandb_logger(cfg, run_dir, run_dir.name)
+    wandb_logger = make_wandb_logger(cfg, run_dir, run_dir.name, metric_keys=eval_keys(cfg, facts_of(datamodule)))
     if wandb_logger is not None:
         trainer.loggers = [jsonl, wandb_logger]
 

@@ -37,6 +37,7 @@ def test_variant_contract(name, data):
     rows = [r for r in read_jsonl(result.run_dir / "metrics.jsonl") if "train/g_loss" in r]
     assert len(rows) == cfg.train.g_steps // cfg.train.log_every
     assert all(math.isfinite(r[k]) for r in rows for k in ("train/g_loss", "train/d_loss", "train/D_x", "train/D_G_z"))
+    assert {k for r in rows for k in r} - {"step", "epoch"} == cls.train_keys(cfg)  # what sweep validation expects
 
     # samples: shape and range
     z = module.sample_z(6, generator=torch.Generator().manual_seed(1))

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torchvision.transforms import v2
 
-from lightning_gan.config import DataConfig, Issue
+from lightning_gan.config import DataConfig, DataFacts, Issue
 from lightning_gan.data.base import DataError, InMemoryDataModule, scale_to_signed_unit
 from lightning_gan.registry import DATAMODULES
 
@@ -184,6 +184,9 @@ class ImageFolderConfig(DataConfig):
         yield from _size_check(self.image_size)
         if self.channels not in (1, 3):
             yield Issue("data.channels", f"must be 1 or 3, got {self.channels}", "use data.channels=3 for colour")
+
+    def facts(self) -> DataFacts:
+        return DataFacts(points=False, modes=False, labelled=None)  # classes are the sub-directories, if any
 
 
 @DATAMODULES.register("image_folder")

@@ -7,7 +7,7 @@ from typing import Iterator, Literal
 
 import torch
 
-from lightning_gan.config import DataConfig, Issue
+from lightning_gan.config import DataConfig, DataFacts, Issue
 from lightning_gan.data.base import InMemoryDataModule
 from lightning_gan.metrics.mixture import mode_stats
 from lightning_gan.registry import DATAMODULES
@@ -31,6 +31,9 @@ class MixtureConfig(DataConfig):
         if self.radius <= 0 or self.sigma <= 0:
             yield Issue("data.radius" if self.radius <= 0 else "data.sigma", "must be > 0",
                         "e.g. data.radius=2 data.sigma=0.05")
+
+    def facts(self) -> DataFacts:
+        return DataFacts(points=True, modes=True, labelled=self.n_modes > 1)
 
 
 def mixture_centers(layout: str, n_modes: int, radius: float) -> torch.Tensor:

@@ -6,7 +6,7 @@ from typing import Iterator
 
 import torch
 
-from lightning_gan.config import DataConfig, Issue
+from lightning_gan.config import DataConfig, DataFacts, Issue
 from lightning_gan.data.base import InMemoryDataModule
 from lightning_gan.registry import DATAMODULES
 
@@ -26,6 +26,9 @@ class SyntheticConfig(DataConfig):
                         "e.g. data.shape=[1,16,16]")
         if self.num_classes < 1:
             yield Issue("data.num_classes", f"must be >= 1, got {self.num_classes}", "e.g. data.num_classes=10")
+
+    def facts(self) -> DataFacts:
+        return DataFacts(points=list(self.shape) == [2], modes=False, labelled=self.num_classes > 1)
 
 
 @DATAMODULES.register("synthetic")
