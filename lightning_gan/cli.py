@@ -138,15 +138,22 @@ def _sweep(ns) -> int:
 
         print(f"{ns.file}: valid; first command:\n  {' '.join(agent_command(runner.spec, propose(runner.spec, [], ns.seed)))}")
         return 0
-    records = runner.run()
+    try:
+        records = runner.run()
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; the same command resumes the sweep in {runner.directory}", file=sys.stderr)
+        return 130
     print(f"\nsweep {runner.group} in {runner.directory}: {len(records)} runs"
           + (f", ranked by {runner.metric} ({runner.goal})" if runner.metric else ""))
     print(format_ranking(records, runner.metric, runner.goal))
-    if records:
+    if any(r.run_dir for r in records):
         from lightning_gan.compare import compare
 
-        _, out = compare([str(runner.directory)], metric=runner.metric)
-        print(f"\ncomparison (table and plots): {out}")
+        try:
+            _, out = compare([str(runner.directory)], metric=runner.metric)
+            print(f"\ncomparison (table and plots): {out}")
+        except ConfigError as err:  # e.g. no run logged the metric: the ranking above still stands
+            print(f"\nno comparison report: {err}")
     return 0
 
 

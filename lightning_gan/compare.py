@@ -19,7 +19,6 @@ import yaml
 
 from lightning_gan.config import ConfigError, Issue, flatten
 from lightning_gan.evaluation import metric_goal
-from lightning_gan.loggers import read_jsonl
 
 PREFERRED = ("eval/fid", "eval/domain_fid", "eval/parzen_ll", "eval/mode_kl")  # default metric, in this order
 
@@ -44,17 +43,20 @@ class RunData:
 
 
 def load_run(path: Path, state: str = "") -> RunData:
+    """From the offline W&B file; from metrics.jsonl when W&B was off or its file holds fewer rows."""
+    from lightning_gan.sweep import _rows_from_jsonl
     from lightning_gan.wandb_offline import read_offline_run
 
     config = flatten(yaml.safe_load((path / "config.yaml").read_text()) or {})
+    jsonl = _rows_from_jsonl(path)
     try:
         run = read_offline_run(path)
-        runtimes = [r["_runtime"] for r in run.history if "_runtime" in r]
-        return RunData(path, run.run_info.get("name") or path.name, config, run.history,
-                       max(runtimes) if runtimes else None, state)
     except (FileNotFoundError, ValueError):  # W&B disabled (or the run died before it started)
-        rows = read_jsonl(path / "metrics.jsonl") if (path / "metrics.jsonl").is_file() else []
-        return RunData(path, path.name, config, rows, None, state)
+        return RunData(path, path.name, config, jsonl, None, state)
+    runtimes = [r["_runtime"] for r in run.history if "_runtime" in r]
+    logged = [r for r in run.history if "g_step" in r]
+    rows = run.history if len(logged) >= len([r for r in jsonl if "g_step" in r]) else jsonl
+    return RunData(path, run.run_info.get("name") or path.name, config, rows, max(runtimes) if runtimes else None, state)
 
 
 def find_runs(paths: list[str]) -> tuple[list[RunData], dict | None]:
@@ -68,8 +70,8 @@ def find_runs(paths: list[str]) -> tuple[list[RunData], dict | None]:
         if (path / STATE_FILE).is_file():
             state = SweepState.load(path)
             spec = spec or (read_sweep(state.file) if Path(state.file).is_file() else None)
-            runs += [load_run(Path(r.run_dir), r.state) for r in state.runs
-                     if r.run_dir and (Path(r.run_dir) / "config.yaml").is_file()]
+            runs += [load_run(path / r.run_dir, r.state) for r in state.runs  # run_dir is relative to the sweep
+                     if r.run_dir and (path / r.run_dir / "config.yaml").is_file()]
         elif (path / "config.yaml").is_file():
             runs.append(load_run(path))
         elif path.is_dir() and any((p / "config.yaml").is_file() for p in path.iterdir()):

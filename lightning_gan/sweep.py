@@ -13,6 +13,7 @@ is seeded from ``--seed`` and the number of results it has seen.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -20,6 +21,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,12 +30,11 @@ from typing import Any, Callable
 import numpy as np
 
 from lightning_gan.config import Issue
-from lightning_gan.loggers import read_jsonl
 from lightning_gan.runs import RUN_ROOT_ENV
-from lightning_gan.sweep_spec import SweepError, agent_command, engine, read_sweep, validate_sweep
+from lightning_gan.sweep_spec import SweepError, _plain, agent_command, engine, read_sweep, validate_sweep
 
 STATE_FILE = "sweep.json"
-POLL_SECONDS = 1.0
+POLL_SECONDS = 0.5
 KILL_DELAY = 30  # seconds between SIGTERM and SIGKILL, as wandb agent waits
 MAX_INITIAL_FAILURES = 3  # consecutive failures before any success end the sweep (a broken command)
 # A hyperband-stopped run's logged values are real results: bayes uses them (rather than imputing the worst).
@@ -86,10 +87,6 @@ class SweepState:
         return cls(**{**raw, "runs": [RunRecord(**r) for r in raw["runs"]]})
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value  # the engine proposes numpy scalars
-
-
 def propose(spec: dict, done: list[RunRecord], seed: int) -> dict[str, Any] | None:
     """The engine's next proposal given every ended run; None when a grid is exhausted."""
     metric = (spec.get("metric") or {}).get("name")
@@ -112,35 +109,55 @@ def child_env(record: RunRecord, param_path: Path, group: str, runs_root: Path) 
     return env
 
 
-def _metric_from_jsonl(run_dir: Path | None, metric: str) -> tuple[list[float], int]:
-    path = run_dir / "metrics.jsonl" if run_dir else None
-    if path is None or not path.is_file():
-        return [], 0
-    rows = read_jsonl(path) if path.stat().st_size else []
-    return [r[metric] for r in rows if metric in r], int(max((r.get("g_step", 0) for r in rows), default=0))
+def _rows_from_jsonl(run_dir: Path) -> list[dict]:
+    """metrics.jsonl as far as it is written: a line the run is still appending is left out."""
+    path = run_dir / "metrics.jsonl"
+    rows = []
+    for line in path.read_text().splitlines() if path.is_file() else []:
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            break
+    return rows
 
 
-def _metric_from_wandb(run_dir: Path, metric: str) -> tuple[list[float], int, Any] | None:
+def _rows_from_wandb(run_dir: Path) -> tuple[list[dict], dict]:
     from lightning_gan.wandb_offline import read_offline_run
 
     try:
         run = read_offline_run(run_dir)
     except (FileNotFoundError, ValueError):
-        return None
-    values = [row[metric] for row in run.history if metric in row]
-    steps = int(max((row.get("g_step", 0) for row in run.history), default=0))
-    return values, steps, run.summary.get(metric)
+        return [], {}
+    return run.history, run.summary
+
+
+def read_result(run_dir: Path | None, metric: str | None) -> tuple[list[float], int, Any]:
+    """The metric's values, the last G step and the W&B summary entry, from the run's offline files.
+
+    The W&B file is what the dashboard will show after `wandb sync`; metrics.jsonl is flushed row by
+    row, so after a hard kill it can hold a value or two more: the source with more rows wins.
+    """
+    if run_dir is None:
+        return [], 0, None
+    (wandb_rows, summary), jsonl_rows = _rows_from_wandb(run_dir), _rows_from_jsonl(run_dir)
+    pick = lambda rows: [r for r in rows if (metric in r if metric else "g_step" in r)]  # noqa: E731
+    rows = pick(wandb_rows) if len(pick(wandb_rows)) >= len(pick(jsonl_rows)) else pick(jsonl_rows)
+    steps = int(max((r.get("g_step", 0) for r in wandb_rows + jsonl_rows), default=0))
+    return ([r[metric] for r in rows] if metric else []), steps, summary.get(metric) if metric else None
 
 
 class SweepRunner:
     def __init__(self, sweep_file: str | Path, *, count: int, directory: str | Path | None = None, seed: int = 0,
                  log: Callable[[str], None] = print):
-        self.file = Path(sweep_file)
+        self.file = Path(sweep_file).resolve()
         self.spec = read_sweep(self.file)
         self.count, self.seed, self.log = count, seed, log
         if count < 1:
             raise SweepError([Issue("--count", f"must be >= 1, got {count}", "e.g. --count 8")])
         self.cfg = validate_sweep(self.spec, str(self.file))  # before any directory or run exists
+        if self.cfg.run.wandb.mode == "online":
+            raise SweepError([Issue("run.wandb.mode", "online, but an offline sweep runs W&B offline",
+                                    "drop run.wandb.mode from the command (or use wandb agent for online runs)")])
         self.metric = (self.spec.get("metric") or {}).get("name")
         self.goal = (self.spec.get("metric") or {}).get("goal", "minimize")
         digest = hashlib.sha1(self.file.read_bytes() + f"|seed={seed}".encode()).hexdigest()
@@ -154,7 +171,9 @@ class SweepRunner:
             if self.directory.exists() and any(self.directory.iterdir()):
                 raise SweepError([Issue("--dir", f"{self.directory} exists and is not a sweep directory",
                                         "pass an empty or new --dir")])
-            self.state = SweepState(str(self.file), digest, seed, sweep_id=digest[:8])
+            # The digest ties the directory to its file and seed; the random part keeps W&B run ids unique
+            # when the same sweep is run again elsewhere and synced into one project.
+            self.state = SweepState(str(self.file), digest, seed, sweep_id=f"{digest[:4]}{os.urandom(2).hex()}")
         self.group = f"sweep-{self.file.stem}-{self.state.sweep_id}"
 
     # ------------------------------------------------------------------ the loop
@@ -167,7 +186,7 @@ class SweepRunner:
         except Timeout:
             raise SweepError([Issue("--dir", f"another `lightning-gan sweep` is running in {self.directory}",
                                     "wait for it, or pass another --dir")]) from None
-        with lock:
+        with lock, _signals_interrupt():
             for record in self.state.runs:
                 if record.state == "running":  # its process died with the previous runner
                     record.state = "interrupted"
@@ -201,7 +220,7 @@ class SweepRunner:
         self.log(f"[{len(self.ended) + 1}/{self.count}] run {record.id}: {shown}")
         param_path = self.directory / "params" / f"config-{record.id}.yaml"  # what wandb agent writes per run
         config_util.save_config_file_from_dict(str(param_path), {k: {"value": v} for k, v in record.params.items()})
-        runs_root = self.directory / "runs"
+        runs_root = (self.directory / "runs").resolve()
         log_path = self.directory / "logs" / f"{record.id}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         command = agent_command(self.spec, record.params)
@@ -212,33 +231,30 @@ class SweepRunner:
             proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
                                     env=child_env(record, param_path, self.group, runs_root))
             try:
-                stopped = self._watch(proc, record, runs_root)
-            except BaseException:  # Ctrl-C: stop the child too; the run counts as interrupted
-                proc.terminate()
-                proc.wait()
+                stopped = self._watch(proc, record)
+            except BaseException:  # Ctrl-C or SIGTERM to the runner: stop the child too; proposed again on resume
+                _stop(proc)
                 record.state = "interrupted"
                 self.state.save(self.directory)
                 raise
         record.seconds = round(time.perf_counter() - start, 1)
         record.exit_code = proc.returncode
-        run_dir = self._run_dir(record, runs_root)
-        read = _metric_from_wandb(run_dir, self.metric) if run_dir and self.metric else None
-        if read is not None:
-            record.history, record.g_steps, record.summary = read
-        elif self.metric:
-            record.history, record.g_steps = _metric_from_jsonl(run_dir, self.metric)
+        record.history, record.g_steps, record.summary = read_result(self.run_dir(record), self.metric)
+        if record.state == "running" and proc.returncode == 0 and self.metric and not record.history:
+            self.log(f"    warning: {record.id} logged no value of {self.metric}")
         record.state = "stopped" if stopped else "finished" if proc.returncode == 0 else "failed"
         best = record.best(self.goal)
         self.log(f"    {record.state} in {record.seconds:.0f} s" + (f", {self.metric} best {best:.4g}" if best is not None else "")
                  + (f" (see {log_path})" if record.state == "failed" else ""))
 
-    def _run_dir(self, record: RunRecord, runs_root: Path) -> Path | None:
+    def run_dir(self, record: RunRecord) -> Path | None:
+        """Found by its W&B run id; stored relative to the sweep directory, which may move."""
         if record.run_dir is None:
-            found = sorted(runs_root.glob(f"*-{record.id}"))
-            record.run_dir = str(found[0]) if found else None
-        return Path(record.run_dir) if record.run_dir else None
+            found = sorted((self.directory / "runs").glob(f"*-{record.id}"))
+            record.run_dir = str(found[0].relative_to(self.directory)) if found else None
+        return self.directory / record.run_dir if record.run_dir else None
 
-    def _watch(self, proc: subprocess.Popen, record: RunRecord, runs_root: Path) -> bool:
+    def _watch(self, proc: subprocess.Popen, record: RunRecord) -> bool:
         """Polls the running run's metric for hyperband; True when the engine stopped it."""
         hyperband = "early_terminate" in self.spec and self.metric is not None
         terminated_at = None
@@ -250,7 +266,7 @@ class SweepRunner:
                 continue
             if not hyperband:
                 continue
-            record.history, record.g_steps = _metric_from_jsonl(self._run_dir(record, runs_root), self.metric)
+            record.history, record.g_steps, _ = read_result(self.run_dir(record), self.metric)
             runs = [r.engine_run(self.metric) for r in self.ended] + [record.engine_run(self.metric)]
             if any(r.name == record.id for r in engine().stop_runs(self.spec, runs, validate=True)):
                 self.log(f"    hyperband stops {record.id} after {len(record.history)} values of {self.metric}")
@@ -259,11 +275,38 @@ class SweepRunner:
         return terminated_at is not None
 
 
+@contextlib.contextmanager
+def _signals_interrupt():
+    """SIGTERM / SIGHUP to the runner act like Ctrl-C, so the running child is stopped, not orphaned."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, _frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=KILL_DELAY)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def ranking(records: list[RunRecord], metric: str | None, goal: str) -> list[RunRecord]:
-    """Best first by the metric's best value (a run without one last); failed runs at the end."""
+    """Best first by the metric's best value; runs without one, then failed runs, at the end."""
     def key(r: RunRecord):
         best = r.best(goal)
-        return (best is None, 0.0 if best is None else (best if goal == "minimize" else -best))
+        return (r.state == "failed", best is None, 0.0 if best is None else (best if goal == "minimize" else -best))
     return sorted(records, key=key) if metric else list(records)
 
 

@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import copy
 import difflib
+import json
 import math
 import platform
+import random
+import re
 import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from lightning_gan.config import Config, ConfigError, Issue, load_config
 
 ARG_MACROS = ("${args}", "${args_no_hyphens}")  # the forms our CLI reads (`--k=v` and `k=v`)
+SAMPLES = 16  # engine draws checked for a random or bayes sweep (each distribution's real output type)
+MAX_GRID = 512  # grid cells checked one by one
 
 
 class SweepError(ConfigError):
@@ -72,6 +78,8 @@ def _locate(tree: dict, message: str, prefix: str = "") -> str | None:
     """The key holding the value a schema message starts with ('gird' is not one of ...): the engine's
     errors carry no path."""
     for key, value in tree.items():
+        if isinstance(value, (dict, list)) and message.startswith(repr(value)):
+            return f"{prefix}{key}"
         if isinstance(value, dict):
             found = _locate(value, message, f"{prefix}{key}.")
             if found:
@@ -86,32 +94,45 @@ def fit_args(command: list[str]) -> list[str]:
     return command[command.index("fit") + 1:]
 
 
-def candidates(name: str, param: dict) -> list[Any]:
-    """Values a parameter can take, for checking each against the config schema (ends of a range)."""
-    if "values" in param:
-        return list(param["values"])
-    if "value" in param:
-        return [param["value"]]
-    distribution = param.get("distribution", "")
-    if "min" in param and "max" in param:
-        lo, hi = param["min"], param["max"]
-        if distribution in ("log_uniform", "q_log_uniform"):  # min / max are natural logs here
-            return [math.exp(lo), math.exp(hi)]
-        return [lo, hi]
-    if "mu" in param:
-        return [param["mu"]]
-    return []
-
-
-def _base_params(parameters: dict) -> dict[str, Any]:
-    return {name: (candidates(name, p) or [None])[0] for name, p in parameters.items()}
-
-
 def _config_for(spec: dict, params: dict[str, Any]) -> Config:
     from lightning_gan.cli import _split
 
-    config_path, overrides = _split(fit_args(agent_command(spec, params)))
+    args = [a for a in fit_args(agent_command(spec, params)) if a != "--quiet"]  # flags the CLI itself takes
+    config_path, overrides = _split(args)
     return load_config(config_path, overrides)
+
+
+def engine_proposals(spec: dict) -> list[dict[str, Any]]:
+    """What the engine can propose: a grid's every cell (up to MAX_GRID), else SAMPLES random draws.
+
+    Drawn by the engine itself, so each distribution's output type (an int_uniform's ints, a
+    log_uniform's exp of its ends) is what gets checked. Raises the engine's ValueError.
+    """
+    sweeps = engine()
+    plain = lambda run: {k: _plain(v["value"]) for k, v in run.config.items()}  # noqa: E731
+    if spec["method"] == "grid":
+        seen: list = []
+        while len(seen) < MAX_GRID:
+            run = sweeps.next_run(spec, seen, validate=True)
+            if run is None:
+                break
+            seen.append(sweeps.SweepRun(config=run.config, state="finished"))
+        return [plain(run) for run in seen]
+    state = random.getstate(), np.random.get_state()
+    random.seed(0)
+    np.random.seed(0)
+    try:
+        drawn = sweeps.next_runs({**spec, "method": "random"}, [], validate=True, n=SAMPLES)
+    finally:
+        random.setstate(state[0])
+        np.random.set_state(state[1])
+    if spec["method"] == "bayes":  # raises what bayes alone refuses (e.g. nothing searchable)
+        sweeps.next_run(spec, [], validate=True)
+    return [plain(run) for run in drawn]
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value  # the engine proposes numpy scalars
 
 
 def logged_keys(cfg: Config, metric: str) -> set[str]:
@@ -134,7 +155,6 @@ def validate_sweep(spec: dict, where: str = "sweep") -> Config:
     """Everything is checked before any run starts; returns the config of the first proposal."""
     from jsonschema.exceptions import ValidationError
 
-    issues: list[Issue] = []
     try:
         engine().SweepConfig(spec)
     except ValidationError as err:
@@ -142,53 +162,105 @@ def validate_sweep(spec: dict, where: str = "sweep") -> Config:
         raise SweepError([Issue(key, err.message, "see W&B's sweep configuration keys (method, metric, parameters, "
                                                   "early_terminate, command)")]) from None
     parameters = spec["parameters"]
+    _fail_on([Issue(f"parameters.{name}", "nested parameters: W&B passes them as one dict, not dotted keys",
+                    f"write flat dotted names, e.g. {name}.lr: {{values: [...]}}")
+              for name, param in parameters.items() if "parameters" in param])
+    try:
+        proposals = engine_proposals(spec)
+    except ValueError as err:
+        named = re.search(r"[Pp]arameter (\S+)", str(err))
+        key = f"parameters.{named.group(1)}" if named and named.group(1) in parameters else "parameters"
+        raise SweepError([Issue(key, f"W&B's sweep engine refuses it: {err}",
+                                "a grid takes values: [...]; see W&B's sweep configuration keys")]) from None
     command = [str(c) for c in spec.get("command") or []]
     if not any(macro in command for macro in ARG_MACROS):
-        issues.append(Issue("command", "passes no ${args_no_hyphens} (or ${args}): runs would ignore the swept values",
-                            "end the command with - ${args_no_hyphens}"))
-    elif "fit" not in agent_command(spec, _base_params(parameters)):
-        issues.append(Issue("command", "does not run `fit`", "e.g. ${env} ${interpreter} ${program} fit CONFIG.yaml ${args_no_hyphens}"))
-    if issues:
-        raise SweepError(issues)
-    for name, param in parameters.items():
-        if "parameters" in param:
-            issues.append(Issue(f"parameters.{name}", "nested parameters: W&B passes them as one dict, not dotted keys",
-                                f"write flat dotted names, e.g. {name}.lr: {{values: [...]}}"))
-        elif spec["method"] == "grid" and "values" not in param and "value" not in param:
-            issues.append(Issue(f"parameters.{name}", "a grid needs a list of values, not a distribution",
-                                "use values: [...] or method: random / bayes"))
-    if issues:
-        raise SweepError(issues)
+        _fail_on([Issue("command", "passes no ${args_no_hyphens} (or ${args}): runs would ignore the swept values",
+                        "end the command with - ${args_no_hyphens}")])
+    if "fit" not in agent_command(spec, proposals[0] if proposals else {}):
+        _fail_on([Issue("command", "does not run `fit`",
+                        "e.g. ${env} ${interpreter} ${program} fit CONFIG.yaml ${args_no_hyphens}")])
     try:  # the command's own arguments, without any swept value
         _config_for(spec, {})
     except ConfigError as err:
         raise SweepError([Issue(f"command ({i.key})", i.problem, i.fix) for i in err.issues]) from None
+    issues: list[Issue] = []
     for name, param in parameters.items():  # each value on its own, so a problem names its parameter
-        for value in candidates(name, param):
+        values = list(param.get("values", [])) + [p[name] for p in proposals if name in p]
+        failed: set[str] = set()  # one message per config key: a distribution's draws fail alike
+        for value in dict.fromkeys(map(_hashable, values)):
             try:
-                _config_for(spec, {name: value})
+                _config_for(spec, {name: _unhashable(value)})
             except ConfigError as err:
                 for i in err.issues:
-                    problem = f"{i.key}: {i.problem}" if i.problem == "unknown key" else f"value {value!r}: {i.key}: {i.problem}"
-                    if all(problem != seen.problem for seen in issues):
-                        issues.append(Issue(f"parameters.{name}", problem, i.fix))
-    if issues:
-        raise SweepError(issues)
-    try:
-        cfg = _config_for(spec, _base_params(parameters))
-    except ConfigError as err:
-        raise SweepError([Issue(f"parameters ({i.key})", f"the first values together: {i.problem}", i.fix)
-                          for i in err.issues]) from None
+                    if i.key not in failed:
+                        failed.add(i.key)
+                        problem = f"{i.key}: {i.problem}" if i.problem == "unknown key" else \
+                            f"value {_unhashable(value)!r}: {i.key}: {i.problem}"
+                        _add(issues, Issue(f"parameters.{name}", problem, i.fix))
+    _fail_on(issues)
     metric = (spec.get("metric") or {}).get("name")
-    needs_metric = spec["method"] == "bayes" or "early_terminate" in spec
-    if metric is None and needs_metric:
-        issues.append(Issue("metric", f"{'bayes' if spec['method'] == 'bayes' else 'early_terminate'} needs a metric",
-                            "add metric: {name: eval/..., goal: minimize|maximize}"))
-    if metric is not None and not issues:
-        issues += _metric_issues(spec, cfg, metric)
+    if metric is None and (spec["method"] == "bayes" or "early_terminate" in spec):
+        _fail_on([Issue("metric", f"{'bayes' if spec['method'] == 'bayes' else 'early_terminate'} needs a metric",
+                        "add metric: {name: eval/..., goal: minimize|maximize}")])
+    configs = []
+    for params in proposals:  # values together: cross-field rules, and the metric each run logs
+        shown = " ".join(f"{k}={v}" for k, v in params.items())
+        try:
+            configs.append(cfg := _config_for(spec, params))
+        except ConfigError as err:
+            for i in err.issues:
+                _add(issues, Issue(f"parameters ({shown})", f"{i.key}: {i.problem}", i.fix))
+            continue
+        if cfg.run.name is not None:
+            _add(issues, Issue("run.name", "a sweep's runs name their own directories (<variant>-<data>-<run id>)",
+                               "remove run.name from the command and the parameters"))
+        for issue in _metric_issues(spec, cfg, metric) if metric else []:
+            _add(issues, issue)
+    _fail_on(issues)
+    if "early_terminate" in spec:
+        _fail_on(_hyperband_issues(spec, configs[0], metric))
+    return configs[0]
+
+
+def _hashable(value: Any) -> Any:
+    return json.dumps(value) if isinstance(value, (list, dict)) else value
+
+
+def _unhashable(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) and value[:1] in "[{" else value
+
+
+def _add(issues: list[Issue], issue: Issue) -> None:
+    if all((issue.key, issue.problem) != (seen.key, seen.problem) for seen in issues):
+        issues.append(issue)
+
+
+def _fail_on(issues: list[Issue]) -> None:
     if issues:
         raise SweepError(issues)
-    return cfg
+
+
+def _hyperband_issues(spec: dict, cfg: Config, metric: str) -> list[Issue]:
+    """The engine's own bands check, and whether a run logs the metric often enough to reach a band."""
+    from lightning_gan.metrics.features import count_tag
+
+    sweeps = engine()
+    try:
+        sweeps.stop_runs(spec, [sweeps.SweepRun(name="probe", state="running", sampledHistory=[{metric: 0.0}])],
+                         validate=True)
+    except ValueError as err:
+        return [Issue("early_terminate", f"W&B's hyperband refuses it: {err}", "e.g. type: hyperband, min_iter: 2, eta: 2")]
+    min_iter = spec["early_terminate"].get("min_iter")
+    if cfg.eval.every > 0 and metric.endswith(count_tag(cfg.eval.num_samples)):
+        every = cfg.eval.every
+    else:
+        every = cfg.train.sample_every if metric.startswith("eval/") else cfg.train.log_every
+    values = math.ceil(cfg.train.g_steps / every)
+    if min_iter is not None and min_iter >= values:
+        return [Issue("early_terminate.min_iter", f"hyperband first compares runs at value {min_iter + 1} of "
+                                                  f"{metric}, but a run logs {values}",
+                      "lower min_iter, or log the metric more often (eval.every)")]
+    return []
 
 
 def _metric_issues(spec: dict, cfg: Config, metric: str) -> list[Issue]:

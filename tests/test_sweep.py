@@ -30,7 +30,7 @@ def write_sweep(tmp_path, method="grid", parameters=None, g_steps=60, args=(), m
 
 def test_four_run_grid_sweep_logs_its_proposals_and_ranks_by_the_metric(tmp_path, capsys):
     path = write_sweep(tmp_path)
-    assert main(["sweep", str(path), "--count", "4", "--dir", "sw", "--quiet"]) == 0
+    assert main(["sweep", str(path), "--count", "5", "--dir", "sw", "--quiet"]) == 0  # the grid has 4 cells
     out = capsys.readouterr().out
     state = SweepState.load(Path("sw"))
     records = state.runs
@@ -38,7 +38,7 @@ def test_four_run_grid_sweep_logs_its_proposals_and_ranks_by_the_metric(tmp_path
     assert {(r.params["train.k"], r.params["loss"]) for r in records} == {(1, "non_saturating"), (1, "hinge"),
                                                                          (2, "non_saturating"), (2, "hinge")}
     for record in records:
-        run = read_offline_run(record.run_dir)
+        run = read_offline_run(Path("sw") / record.run_dir)
         for key, value in record.params.items():  # the logged config equals the proposal
             assert run.config[key] == value
         assert run.run_info["group"] == f"sweep-grid-{state.sweep_id}"
@@ -55,13 +55,18 @@ def test_four_run_grid_sweep_logs_its_proposals_and_ranks_by_the_metric(tmp_path
     first_row = table.splitlines()[2].split()
     assert first_row[:2] == ["1", best[0].id]
     assert (Path("sw") / "compare" / "compare.csv").is_file()
+    sweep_dir = Path("sw").resolve()
+    os.chdir(tmp_path.parent)  # compare finds the runs from anywhere (paths are stored relative to the sweep)
+    assert main(["compare", str(sweep_dir), "--out", str(tmp_path / "cmp")]) == 0
+    assert len((tmp_path / "cmp" / "compare.csv").read_text().splitlines()) == 5
+    os.chdir(tmp_path)
 
     # Resume: a run whose runner died is proposed again; finished runs are not repeated.
     raw = json.loads((Path("sw") / "sweep.json").read_text())
     lost = raw["runs"][-1]
     raw["runs"][-1].update(state="running", history=[], run_dir=None)
     (Path("sw") / "sweep.json").write_text(json.dumps(raw))
-    again = SweepRunner(path, count=4, directory="sw", log=lambda *_: None).run()
+    again = SweepRunner(path, count=5, directory="sw", log=lambda *_: None).run()
     assert [r.id for r in again[:3]] == [r.id for r in records[:3]]
     assert again[3].params == lost["params"] and again[3].id != lost["id"] and again[3].state == "finished"
     assert [r.state for r in SweepState.load(Path("sw")).runs] == ["finished"] * 3 + ["interrupted", "finished"]
@@ -70,14 +75,28 @@ def test_four_run_grid_sweep_logs_its_proposals_and_ranks_by_the_metric(tmp_path
 def test_hyperband_stops_a_run_that_is_clearly_worse_at_the_bracket(tmp_path):
     # Wide modes (3σ = 0.9) make "high quality" reachable in a few G steps; at G lr 1e-9 the samples
     # stay a blob at the origin, far from the ring: none is ever high quality.
-    path = write_sweep(tmp_path, parameters={"optim.g.lr": {"values": [0.001, 0.002, 1e-9]}}, g_steps=300,
+    path = write_sweep(tmp_path, parameters={"optim.g.lr": {"values": [0.001, 0.002, 1e-9]}}, g_steps=500,
                        args=["data.sigma=0.3", "data.batch_size=256", "eval.every=50"], metric="eval/high_quality200",
                        early_terminate={"type": "hyperband", "min_iter": 2, "eta": 2})
     *good, bad = SweepRunner(path, count=3, directory="sw", log=lambda *_: None).run()
-    assert [r.state for r in good] == ["finished"] * 2 and all(len(r.history) == 6 for r in good)
-    assert bad.state == "stopped" and bad.g_steps < 300 and 3 <= len(bad.history) < 6  # band 2: the third value
+    assert [r.state for r in good] == ["finished"] * 2 and all(len(r.history) == 10 for r in good)
+    assert bad.state == "stopped" and bad.g_steps < 500 and 3 <= len(bad.history) < 10  # band 2: from the third value
     assert max(bad.history) < min(r.history[2] for r in good)
-    assert read_offline_run(bad.run_dir).history  # what it logged before the stop survives
+    assert read_offline_run(Path("sw") / bad.run_dir).history  # what it logged before the stop survives
+
+
+def test_a_sweep_without_metric_and_a_broken_command(tmp_path, capsys):
+    spec = yaml.safe_load(write_sweep(tmp_path, method="random", parameters={"train.k": {"values": [1, 2]}}).read_text())
+    del spec["metric"]
+    (tmp_path / "plain.yaml").write_text(yaml.safe_dump(spec))
+    (record,) = SweepRunner(tmp_path / "plain.yaml", count=1, directory="sw", log=lambda *_: None).run()
+    assert record.state == "finished" and record.g_steps == 60 and record.history == []
+    # A command that passes validation but fails in every run (no GPU here): the sweep ends after 3.
+    spec["command"].insert(-1, "trainer.accelerator=gpu")
+    (tmp_path / "broken.yaml").write_text(yaml.safe_dump(spec))
+    assert main(["sweep", str(tmp_path / "broken.yaml"), "--count", "5", "--dir", "sw2"]) == 2
+    assert "the first 3 runs failed" in capsys.readouterr().err
+    assert [r.state for r in SweepState.load(Path("sw2")).runs] == ["failed"] * 3
 
 
 def test_bayes_proposals_depend_on_the_results_fed_back():
@@ -93,6 +112,10 @@ def test_bayes_proposals_depend_on_the_results_fed_back():
     assert low != high
     assert low["optim.d.lr"] < 0.5 < high["optim.d.lr"]
     assert propose(spec, records(0.1), seed=0) == low  # reproducible for the same results and seed
+    # random: the n-th proposal depends on the seed and n only, so a resumed sweep proposes it again
+    spec = {**spec, "method": "random"}
+    assert propose(spec, records(0.1)[:3], seed=4) == propose(spec, records(0.9)[:3], seed=4)
+    assert propose(spec, records(0.1)[:3], seed=4) != propose(spec, records(0.1)[:2], seed=4)
 
 
 def test_commands_equal_what_wandb_agent_builds(tmp_path, monkeypatch):
@@ -120,8 +143,10 @@ def test_commands_equal_what_wandb_agent_builds(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("file", sorted(p.name for p in (REPO / "sweeps").glob("*.yaml")))
-def test_every_sweep_file_validates_against_its_config(file, monkeypatch):
+def test_every_sweep_file_validates_against_its_config(file, monkeypatch, capsys):
     monkeypatch.chdir(REPO)  # the commands name configs/ relative to the repository
+    assert main(["sweep", f"sweeps/{file}", "--check"]) == 0
+    assert "valid; first command:" in capsys.readouterr().out
     spec = read_sweep(REPO / "sweeps" / file)
     cfg = validate_sweep(spec)
     assert spec["method"] in ("grid", "random", "bayes") and "${args_no_hyphens}" in spec["command"]
@@ -137,8 +162,15 @@ BAD = [
     ({"metric": {"name": "eval/fid10k", "goal": "minimize"}}, "metric.name", "eval/parzen_ll200"),
     ({"metric": {"name": "eval/parzen_ll200", "goal": "minimize"}}, "metric.goal", "better when higher"),
     ({"method": "gird"}, "method", "'gird' is not one of"),
-    ({"parameters": {"optim.d.lr": {"min": 1e-4, "max": 1e-3}}}, "parameters.optim.d.lr", "a grid needs a list"),
+    ({"parameters": {"optim.d.lr": {"min": 1e-4, "max": 1e-3}}}, "parameters.optim.d.lr", "disallowed in grid search"),
     ({"command": ["${env}", "${interpreter}", "-m", "lightning_gan", "fit"]}, "command", "${args_no_hyphens}"),
+    ({"method": "random", "parameters": {"train.k": {"distribution": "uniform", "min": 1, "max": 4}}},
+     "parameters.train.k", "could not be converted to Integer"),  # the engine draws floats here
+    ({"parameters": {"run.name": {"values": ["a", "b"]}}}, "run.name", "name their own directories"),
+    ({"parameters": {"eval.num_samples": {"values": [200, 300]}}}, "metric.name", "'eval/parzen_ll200' is not a key"),
+    ({"method": "bayes", "parameters": {"train.k": {"value": 1}}}, "parameters", "searchable"),
+    ({"early_terminate": {"type": "hyperband", "max_iter": 2, "eta": 3, "s": 2}}, "early_terminate", "Bands"),
+    ({"early_terminate": {"type": "hyperband", "min_iter": 3, "eta": 2}}, "early_terminate.min_iter", "a run logs 3"),
 ]
 
 
