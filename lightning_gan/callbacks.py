@@ -117,6 +117,10 @@ class GStepCheckpoint(_EveryGSteps):
         return self.directory / "last.ckpt"
 
     def fire(self, trainer, module) -> None:
+        if not all(torch.isfinite(p).all() for p in module.parameters()):
+            # Same on every rank (DDP keeps parameters equal): the last finite checkpoint stays in place.
+            module.print(f"G step {module.g_steps}: parameters are not finite; {self.last_path.name} is not overwritten")
+            return
         tmp = self.directory / f".last.ckpt.tmp{os.getpid()}"
         trainer.save_checkpoint(tmp, weights_only=False)  # every rank calls it; rank 0 writes
         if trainer.is_global_zero:

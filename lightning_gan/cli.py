@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(ns, "args"):
         ns.args += extra
     from lightning_gan.data import DataError
+    from lightning_gan.divergence import Diverged
     from lightning_gan.metrics.classifier import ClassifierMissing
     from lightning_gan.metrics.inception import WeightsMissing
 
@@ -125,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, DataError, WeightsMissing, ClassifierMissing) as err:
         print(f"lightning-gan: {err}", file=sys.stderr)
         return 2
+    except Diverged as err:  # not bad input: the run itself failed (3, unlike a config error's 2)
+        print(f"lightning-gan: {err}", file=sys.stderr)
+        return 3
     return 0
 
 

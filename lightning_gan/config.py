@@ -122,6 +122,11 @@ class TrainConfig:
     # EMA of G's weights (e.g. 0.999), used for sample grids and evaluation and saved in checkpoints;
     # null turns it off. Averages G only: Lightning's weight averaging would average D as well.
     ema_decay: Optional[float] = None
+    # A non-finite loss or gradient: stop (keeping the last finite checkpoint), or roll back to it with
+    # lower learning rates. Off by default: a silent retry would hide a broken setting.
+    on_divergence: Literal["stop", "rollback"] = "stop"
+    max_rollbacks: int = 3  # rollbacks before the run stops anyway
+    rollback_lr_factor: float = 0.5  # both learning rates are multiplied by this at each rollback
 
 
 @dataclass
@@ -311,6 +316,9 @@ def validate(cfg: Config) -> None:
     for key in ("g_steps", "log_every", "sample_every", "num_grid_samples", "checkpoint_every"):
         value = getattr(t, key)
         need(value >= 1, f"train.{key}", f"must be >= 1, got {value}", f"set train.{key} to a positive integer")
+    need(t.max_rollbacks >= 1, "train.max_rollbacks", f"must be >= 1, got {t.max_rollbacks}", "e.g. train.max_rollbacks=3")
+    need(0 < t.rollback_lr_factor < 1, "train.rollback_lr_factor", f"must be in (0, 1), got {t.rollback_lr_factor}",
+         "e.g. train.rollback_lr_factor=0.5")
     need(t.ema_decay is None or 0 < t.ema_decay < 1, "train.ema_decay", f"must be in (0, 1) or null, got {t.ema_decay}",
          "e.g. train.ema_decay=0.999")
     for net in ("g", "d"):

@@ -18,6 +18,7 @@ used as a batch or G-step count.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any, Callable, ClassVar, Sequence
 
 import lightning as L
@@ -26,6 +27,7 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from lightning_gan.config import Config, OptimizerConfig, VariantConfig, config_from_dict
+from lightning_gan.divergence import DivergenceGuard
 from lightning_gan.losses import LOSSES
 from lightning_gan.penalties import add_spectral_norm, clip_weights, gradient_penalty, r1_penalty
 
@@ -72,6 +74,8 @@ class AdversarialModule(L.LightningModule):
         self._d_in_cycle = 0  # D steps since the last G step
         self._d_logs: list[Logs] = []
         self._pending_clip: float | None = None  # max grad norm for the optimizer step under way
+        t = self.cfg.train
+        self.guard = DivergenceGuard(t.on_divergence, t.max_rollbacks, t.rollback_lr_factor)
 
     # ---------------------------------------------------------------- what a variant provides
     def build_networks(self) -> tuple[nn.Module, nn.Module]:
@@ -144,13 +148,20 @@ class AdversarialModule(L.LightningModule):
         return [make_optimizer(self.generator.parameters(), self.cfg.optim.g),
                 make_optimizer(self.discriminator.parameters(), self.cfg.optim.d)]
 
-    def _update(self, optimizer, loss_fn: Callable[[Any], tuple[torch.Tensor, Logs]], batch: Any,
-                clip: float | None) -> Logs:
+    def _update(self, optimizer, network_name: str, loss_fn: Callable[[Any], tuple[torch.Tensor, Logs]], batch: Any,
+                clip: float | None) -> Logs | None:
+        """One update of one network; None when the divergence guard rolled training back instead."""
         # Toggling freezes the other network's parameters, so it builds no graph and gets no grad.
         self.toggle_optimizer(optimizer)
         loss, logs = loss_fn(batch)
         optimizer.zero_grad(set_to_none=True)
         self.manual_backward(loss)  # not loss.backward(): under DDP this is what syncs gradients
+        if not self.guard.finite(self, loss, getattr(self, network_name)):
+            optimizer.zero_grad(set_to_none=True)
+            self.untoggle_optimizer(optimizer)
+            self.guard.handle(self, network_name, loss)  # raises Diverged, or rolls back
+            self._d_logs, self._d_in_cycle = [], 0
+            return None
         self._pending_clip = clip
         optimizer.step()  # clipping happens in on_before_optimizer_step, after AMP unscaling
         self._pending_clip = None
@@ -169,7 +180,10 @@ class AdversarialModule(L.LightningModule):
 
     def training_step(self, batch: Any, batch_idx: int) -> None:
         opt_g, opt_d = self.optimizers()
-        self._d_logs.append(self._update(opt_d, self.discriminator_loss, batch, self.cfg.train.grad_clip_d))
+        d_logs = self._update(opt_d, "discriminator", self.discriminator_loss, batch, self.cfg.train.grad_clip_d)
+        if d_logs is None:
+            return
+        self._d_logs.append(d_logs)
         self._after_d_step()
         self.d_steps += 1
         self._d_in_cycle += 1
@@ -177,7 +191,9 @@ class AdversarialModule(L.LightningModule):
             return
         # The G step reuses the cycle's last batch only for its size (and, in conditional variants,
         # its conditions); D has already been updated on it.
-        g_logs = self._update(opt_g, self.generator_loss, batch, self.cfg.train.grad_clip_g)
+        g_logs = self._update(opt_g, "generator", self.generator_loss, batch, self.cfg.train.grad_clip_g)
+        if g_logs is None:
+            return
         if self.generator_ema is not None:
             self.generator_ema.update_parameters(self.generator)
         self.g_steps += 1
@@ -204,6 +220,12 @@ class AdversarialModule(L.LightningModule):
         # The step Lightning itself hands to loggers (one per batch), so our rows line up with its own.
         return self.trainer.fit_loop.epoch_loop._batches_that_stepped
 
+    def last_checkpoint_path(self) -> Path | None:
+        from lightning_gan.callbacks import GStepCheckpoint
+
+        found = [c for c in self.trainer.callbacks if isinstance(c, GStepCheckpoint)]
+        return found[0].last_path if found else None
+
     def log_now(self, metrics: dict[str, float]) -> None:
         """Logs a row outside training_step (callbacks, end of training), tagged with the G step."""
         for logger in self.trainer.loggers:
@@ -216,13 +238,15 @@ class AdversarialModule(L.LightningModule):
 
     # ---------------------------------------------------------------- checkpoint state
     def on_save_checkpoint(self, checkpoint: dict) -> None:
-        checkpoint[COUNTERS_KEY] = {"g_steps": self.g_steps, "d_steps": self.d_steps, "d_in_cycle": self._d_in_cycle}
+        checkpoint[COUNTERS_KEY] = {"g_steps": self.g_steps, "d_steps": self.d_steps, "d_in_cycle": self._d_in_cycle,
+                                    "rollbacks": self.guard.rollbacks}
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         counters = checkpoint.get(COUNTERS_KEY, {})
         self.g_steps = int(counters.get("g_steps", 0))
         self.d_steps = int(counters.get("d_steps", 0))
         self._d_in_cycle = int(counters.get("d_in_cycle", 0))
+        self.guard.rollbacks = max(self.guard.rollbacks, int(counters.get("rollbacks", 0)))
 
 
 class UnconditionalGAN(AdversarialModule):

@@ -1,0 +1,68 @@
+"""The divergence guard: a non-finite loss or gradient never reaches an optimizer step.
+
+Checked after every backward, before ``step``: the loss and the global gradient norm of the network
+being updated must be finite (under 16-mixed only the loss: GradScaler itself skips steps with
+inf gradients). Under DDP the ranks agree on the verdict, so all stop or roll back together.
+
+``train.on_divergence``:
+- ``stop`` (default): raise ``Diverged`` naming the network, the step and the last finite
+  checkpoint; nothing further is written, so ``last.ckpt`` stays the last finite state;
+- ``rollback``: reload ``last.ckpt`` (both networks, EMA, optimizers, counters), multiply both
+  learning rates by ``train.rollback_lr_factor``, and go on; after ``train.max_rollbacks`` it stops.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+
+class Diverged(RuntimeError):
+    """Training produced a non-finite value; the CLI prints it and exits with status 3."""
+
+
+def gradients_finite(network: nn.Module) -> torch.Tensor:
+    grads = [p.grad for p in network.parameters() if p.grad is not None]
+    if not grads:
+        return torch.tensor(True)
+    return torch.isfinite(torch.stack(torch._foreach_norm(grads))).all()
+
+
+class DivergenceGuard:
+    def __init__(self, policy: str, max_rollbacks: int, lr_factor: float):
+        self.policy, self.max_rollbacks, self.lr_factor = policy, max_rollbacks, lr_factor
+        self.rollbacks = 0
+
+    def finite(self, module, loss: torch.Tensor, network: nn.Module) -> bool:
+        ok = torch.isfinite(loss.detach()).all()
+        if str(module.trainer.precision) != "16-mixed":
+            ok = ok & gradients_finite(network).to(ok.device)
+        return module.trainer.strategy.reduce_boolean_decision(bool(ok), all=True)
+
+    def handle(self, module, network_name: str, loss: torch.Tensor) -> None:
+        """Rolls back, or raises Diverged with what, where and how to go on."""
+        what = f"its loss is {float(loss):g}" if not torch.isfinite(loss.detach()).all() else "a gradient is not finite"
+        checkpoint = module.last_checkpoint_path()
+        where = f"the {network_name} diverged at G step {module.g_steps}, D step {module.d_steps}: {what}"
+        if self.policy == "rollback" and self.rollbacks < self.max_rollbacks and checkpoint and checkpoint.is_file():
+            self.rollbacks += 1
+            self._roll_back(module, checkpoint)
+            module.print(f"{where}; rolled back to {checkpoint.name} (G step {module.g_steps}) with learning rates "
+                         f"x{self.lr_factor ** self.rollbacks:g} (rollback {self.rollbacks} of {self.max_rollbacks})")
+            return
+        kept = (f"the last finite checkpoint is {checkpoint}" if checkpoint and checkpoint.is_file()
+                else "no checkpoint was written before it")
+        tried = f" after {self.rollbacks} rollbacks" if self.rollbacks else ""
+        raise Diverged(f"{where}{tried}; {kept}. Lower optim.{network_name[0]}.lr, add a penalty (penalty.name=gp) or "
+                       "clip gradients (train.grad_clip_d), or set train.on_divergence=rollback")
+
+    def _roll_back(self, module, checkpoint: Path) -> None:
+        state = torch.load(checkpoint, map_location=module.device, weights_only=True)
+        module.load_state_dict(state["state_dict"])
+        module.on_load_checkpoint(state)
+        for optimizer, saved, config in zip(module.optimizers(), state["optimizer_states"],
+                                            (module.cfg.optim.g, module.cfg.optim.d)):
+            optimizer.optimizer.load_state_dict(saved)
+            for group in optimizer.optimizer.param_groups:
+                group["lr"] = config.lr * self.lr_factor ** self.rollbacks
