@@ -15,6 +15,7 @@ import torch
 from lightning.pytorch.callbacks import Callback, TQDMProgressBar
 from lightning.pytorch.loggers import WandbLogger
 from lightning.pytorch.utilities import rank_zero_only
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from lightning_gan.plots import save_image_grid, save_scatter
 
@@ -28,6 +29,9 @@ class _EveryGSteps(Callback):
 
     def fire(self, trainer: L.Trainer, module) -> None:
         raise NotImplementedError
+
+    def on_train_start(self, trainer, module) -> None:
+        self._last_fired = module.g_steps  # a resumed run does not redo what its checkpoint's step did
 
     def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
         if module.g_steps % self.every == 0 and module.g_steps != self._last_fired and module.g_steps > 0:
@@ -126,6 +130,12 @@ class GStepCheckpoint(_EveryGSteps):
         if trainer.is_global_zero:
             os.replace(tmp, self.last_path)  # a kill mid-write never leaves a corrupt last.ckpt
         trainer.strategy.barrier("lightning_gan_checkpoint")
+
+    def on_exception(self, trainer, module, exception: BaseException) -> None:
+        """Preemption (SIGTERM): Lightning ends the batch, then raises; save so `--resume` loses nothing."""
+        if isinstance(exception, SIGTERMException) and module.g_steps != self._last_fired:
+            self._last_fired = module.g_steps
+            self.fire(trainer, module)
 
 
 class GStepProgressBar(TQDMProgressBar):

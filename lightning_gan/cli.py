@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=text, description=text)
         cmd.add_argument("args", nargs="*", metavar="[CONFIG.yaml] [key=value ...]")
         cmd.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+        if name == "fit":
+            cmd.add_argument("--resume", metavar="RUN_DIR",
+                             help="continue RUN_DIR from its last checkpoint (key=value overrides, e.g. a longer train.g_steps)")
     text = "evaluate a run's generator; writes RUN_DIR/evaluation/*.json and prints a table"
     cmd = sub.add_parser("evaluate", help=text, description=text)
     cmd.add_argument("target", metavar="RUN_DIR_OR_CKPT")
@@ -115,6 +118,15 @@ def main(argv: list[str] | None = None) -> int:
             from lightning_gan.evaluate_run import prepare
 
             print(prepare(ns.what, config_path, overrides, force=ns.force, log=_quiet if ns.quiet else print))
+            return 0
+        if getattr(ns, "resume", None):
+            from lightning_gan.runs import fit, resume_config
+
+            if config_path is not None:
+                raise ConfigError([Issue(config_path, "a config file with --resume", "a resumed run uses its own "
+                                         "config.yaml; pass only key=value overrides")])
+            cfg, ckpt = resume_config(ns.resume, overrides)
+            fit(cfg, verbose=not ns.quiet, resume=ckpt)
             return 0
         cfg = load_config(config_path, overrides)
         if ns.command == "config":

@@ -83,8 +83,12 @@ def display_name(cfg: Config, fallback: str) -> str:
                                                                  for k, v in zip(short, values.values())])
 
 
-def make_wandb_logger(cfg: Config, run_dir: Path, run_name: str, metric_keys: set[str] = frozenset()) -> WandbLogger | None:
-    """metric_keys: the run's eval/ keys; those with a direction get best-value summaries (min FID, not last)."""
+def make_wandb_logger(cfg: Config, run_dir: Path, run_name: str, metric_keys: set[str] = frozenset(),
+                      resume_id: str | None = None) -> WandbLogger | None:
+    """metric_keys: the run's eval/ keys; those with a direction get best-value summaries (min FID, not last).
+
+    resume_id: a resumed run logs into its W&B run (same id, resume="allow").
+    """
     from lightning_gan.evaluation import metric_goal
 
     mode = wandb_mode(cfg.run.wandb.mode)
@@ -99,7 +103,8 @@ def make_wandb_logger(cfg: Config, run_dir: Path, run_name: str, metric_keys: se
     # Absolute: W&B's service process, started by the first run of this Python process, resolves
     # relative paths against its own working directory, not ours.
     logger = WandbLogger(name=display_name(cfg, run_name), save_dir=str(run_dir.resolve()), project=cfg.run.wandb.project,
-                         entity=cfg.run.wandb.entity, group=group, tags=tags, mode=mode, job_type="fit")
+                         entity=cfg.run.wandb.entity, group=group, tags=tags, mode=mode, job_type="fit",
+                         **({"id": resume_id, "resume": "allow"} if resume_id else {}))
     # Flat dotted keys: the names sweeps use and W&B's grouping / parallel-coordinates panels read.
     logger.log_hyperparams(flatten(to_dict(cfg)))
     run = logger.experiment

@@ -18,10 +18,12 @@ used as a batch or G-step count.
 from __future__ import annotations
 
 import math
+import random
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Sequence
 
 import lightning as L
+import numpy as np
 import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
@@ -33,6 +35,7 @@ from lightning_gan.penalties import add_spectral_norm, clip_weights, gradient_pe
 
 Logs = dict[str, torch.Tensor]
 COUNTERS_KEY = "lightning_gan_counters"
+RNG_KEY = "lightning_gan_rng"
 
 
 def make_optimizer(params, opt: OptimizerConfig) -> torch.optim.Optimizer:
@@ -76,6 +79,7 @@ class AdversarialModule(L.LightningModule):
         self._pending_clip: float | None = None  # max grad norm for the optimizer step under way
         t = self.cfg.train
         self.guard = DivergenceGuard(t.on_divergence, t.max_rollbacks, t.rollback_lr_factor)
+        self._resumed = False  # set when a checkpoint restored this module's state
 
     # ---------------------------------------------------------------- what a variant provides
     def build_networks(self) -> tuple[nn.Module, nn.Module]:
@@ -179,6 +183,9 @@ class AdversarialModule(L.LightningModule):
             clip_weights(self.discriminator, self.cfg.penalty.clip)
 
     def training_step(self, batch: Any, batch_idx: int) -> None:
+        loader = self.trainer.train_dataloader
+        if hasattr(loader, "batch_consumed"):  # the data position a checkpoint records (data/resumable.py)
+            loader.batch_consumed()
         opt_g, opt_d = self.optimizers()
         d_logs = self._update(opt_d, "discriminator", self.discriminator_loss, batch, self.cfg.train.grad_clip_d)
         if d_logs is None:
@@ -208,7 +215,8 @@ class AdversarialModule(L.LightningModule):
     def on_fit_start(self) -> None:
         # Every rank starts from the same seed (and DDP copies rank 0's weights); give each rank its
         # own noise stream so fakes and dropout masks differ across ranks.
-        if self.trainer.world_size > 1:
+        # A resumed run keeps the noise stream its checkpoint restored instead.
+        if self.trainer.world_size > 1 and not self._resumed:
             torch.manual_seed(self.cfg.train.seed + self.global_rank)
 
     def on_train_batch_end(self, outputs, batch, batch_idx) -> None:
@@ -239,14 +247,38 @@ class AdversarialModule(L.LightningModule):
     # ---------------------------------------------------------------- checkpoint state
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint[COUNTERS_KEY] = {"g_steps": self.g_steps, "d_steps": self.d_steps, "d_in_cycle": self._d_in_cycle,
-                                    "rollbacks": self.guard.rollbacks}
+                                    "rollbacks": self.guard.rollbacks,
+                                    "d_logs": [{k: float(v) for k, v in row.items()} for row in self._d_logs]}
+        # The noise stream: z is drawn from the global generators, so an exact resume needs them back.
+        checkpoint[RNG_KEY] = rng_state()
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         counters = checkpoint.get(COUNTERS_KEY, {})
         self.g_steps = int(counters.get("g_steps", 0))
         self.d_steps = int(counters.get("d_steps", 0))
         self._d_in_cycle = int(counters.get("d_in_cycle", 0))
+        self._d_logs = [{k: torch.tensor(v) for k, v in row.items()} for row in counters.get("d_logs", [])]
         self.guard.rollbacks = max(self.guard.rollbacks, int(counters.get("rollbacks", 0)))
+        if RNG_KEY in checkpoint and self._trainer is not None:  # resuming a fit (not loading for evaluation)
+            set_rng_state(checkpoint[RNG_KEY])
+            self._resumed = True
+
+
+def rng_state() -> dict:
+    """torch (CPU and CUDA), numpy and python generators, as plain tensors / tuples (weights_only loads it)."""
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    return {"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "numpy": (kind, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)),
+            "python": random.getstate()}
+
+
+def set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    kind, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+    random.setstate(state["python"])
 
 
 class UnconditionalGAN(AdversarialModule):

@@ -1,6 +1,7 @@
 """``fit``: config -> run directory (config.yaml, checkpoints, samples, metrics.jsonl, W&B run)."""
 from __future__ import annotations
 
+import json
 import os
 import time
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from lightning_gan.callbacks import EvalMetrics, GStepCheckpoint, GStepProgressB
 from lightning_gan.config import Config, ConfigError, Issue, to_dict, to_yaml
 from lightning_gan.evaluation import eval_keys, facts_of
 from lightning_gan.loggers import JsonlLogger, make_wandb_logger, read_jsonl
+from lightning_gan.module import COUNTERS_KEY
 from lightning_gan.registry import DATAMODULES, VARIANTS, load_all
 
 
@@ -71,13 +73,71 @@ def strategy_for(cfg: Config) -> str:
     return cfg.trainer.strategy
 
 
-def fit(cfg: Config, verbose: bool = True) -> RunResult:
-    """Everything that can fail on bad input (data, networks, Trainer) runs before the directory exists."""
+def resume_config(run_dir: str | Path, overrides=()) -> tuple[Config, Path]:
+    """The run's own config (plus overrides) and its last checkpoint, checked before anything loads.
+
+    A missing, damaged or foreign checkpoint is an error: a resume never silently starts afresh.
+    """
+    from lightning_gan.config import load_config
+
+    path = Path(run_dir)
+    if not (path / "config.yaml").is_file():
+        raise ConfigError([Issue("--resume", f"{path} is not a run directory (no config.yaml)",
+                                 "pass a directory written by `lightning-gan fit`, e.g. runs/<run>")])
+    ckpt = path / "checkpoints" / "last.ckpt"
+    if not ckpt.is_file():
+        raise ConfigError([Issue("--resume", f"{path} has no checkpoints/last.ckpt, so there is nothing to resume",
+                                 f"start anew instead: lightning-gan fit {path / 'config.yaml'} run.name=<new name>")])
+    try:
+        saved = torch.load(ckpt, map_location="cpu", weights_only=True)["hyper_parameters"]["config"]
+    except Exception as err:  # noqa: BLE001 - truncated, foreign or pickled-code files alike
+        raise ConfigError([Issue("--resume", f"{ckpt} is damaged or not a lightning-gan checkpoint "
+                                 f"({type(err).__name__})", "restore it from a copy, or start anew under a new run.name")]) from None
+    for arg in overrides:  # another variant or data set: say so before its schema complains about keys
+        key, _, value = arg.removeprefix("--").partition("=")
+        section = key.split(".")[0]
+        if key in ("variant.name", "data.name") and value != saved[section]["name"]:
+            raise ConfigError([Issue(key, f"the checkpoint was trained with {section} {saved[section]['name']!r}, "
+                                     f"not {value!r}", f"resume without {key}; for a new {section}, start a new run")])
+    cfg = load_config(path / "config.yaml", overrides)
+    for section in ("variant", "data"):
+        if saved[section] != to_dict(cfg)[section] and (section == "variant" or saved["data"]["name"] != cfg.data.name):
+            raise ConfigError([Issue(section, f"the checkpoint was trained with {section} {saved[section]['name']!r} "
+                                     "settings that differ from this config's", f"resume without {section}.* overrides")])
+    return cfg, ckpt
+
+
+def _trim_metrics(run_dir: Path, g_steps: int) -> None:
+    """Rows logged after the checkpoint (by the process that died) move aside: the resumed run logs them again."""
+    path = run_dir / "metrics.jsonl"
+    if not path.is_file():
+        return
+    rows = read_jsonl(path)
+    keep = [r for r in rows if r.get("g_step", 0) <= g_steps]
+    if len(keep) < len(rows):
+        with (run_dir / "metrics.discarded.jsonl").open("a") as handle:
+            handle.writelines(json.dumps(r) + "\n" for r in rows if r.get("g_step", 0) > g_steps)
+        tmp = path.with_suffix(".jsonl.tmp")
+        tmp.write_text("".join(json.dumps(r) + "\n" for r in keep))
+        os.replace(tmp, path)
+
+
+def _wandb_run_id(run_dir: Path) -> str | None:
+    """The id in wandb/<offline->run-<time>-<id>/run-<id>.wandb (ids may contain dashes: sweep runs)."""
+    files = sorted((run_dir / "wandb").glob("*run-*/run-*.wandb"), key=lambda p: p.parent.name)
+    return files[-1].name.removeprefix("run-").removesuffix(".wandb") if files else None
+
+
+def fit(cfg: Config, verbose: bool = True, resume: Path | None = None) -> RunResult:
+    """Everything that can fail on bad input (data, networks, Trainer) runs before the directory exists.
+
+    resume: a checkpoint (from ``resume_config``); the run continues in its directory and W&B run.
+    """
     load_all()
-    if os.environ.get(RUN_ROOT_ENV):
+    if os.environ.get(RUN_ROOT_ENV) and resume is None:
         cfg.run.root = os.environ[RUN_ROOT_ENV]
     named = Path(cfg.run.root) / cfg.run.name if cfg.run.name else None
-    if named is not None and named.exists() and launched_rank_dir() is None:
+    if named is not None and named.exists() and launched_rank_dir() is None and resume is None:
         raise exists_error(named)  # before any data is read; make_run_dir re-checks atomically
     datamodule = DATAMODULES[cfg.data.name](cfg.data, seed=cfg.train.seed)
     datamodule.prepare_data()
@@ -104,6 +164,7 @@ def fit(cfg: Config, verbose: bool = True) -> RunResult:
             accelerator=cfg.trainer.accelerator, devices=cfg.trainer.devices, num_nodes=cfg.trainer.num_nodes,
             strategy=strategy_for(cfg), precision=cfg.trainer.precision, deterministic=cfg.trainer.deterministic,
             max_epochs=-1, max_steps=-1,  # the module stops itself after train.g_steps G steps
+            use_distributed_sampler=False,  # the resumable loader shards itself (data/resumable.py)
             log_every_n_steps=cfg.train.log_every * cfg.train.k,  # batches; G steps land on every k-th batch
             logger=[jsonl], enable_checkpointing=False, enable_model_summary=False,
             enable_progress_bar=verbose, callbacks=callbacks)
@@ -111,19 +172,28 @@ def fit(cfg: Config, verbose: bool = True) -> RunResult:
         raise ConfigError([Issue("trainer", str(err).splitlines()[0],
                                  "check trainer.accelerator / devices / num_nodes / precision for this machine")]) from None
 
-    if launched_rank_dir() is None:
+    if resume is not None and launched_rank_dir() is None:
+        run_dir = resume.parent.parent
+        resumed_at = torch.load(resume, map_location="cpu", weights_only=True)[COUNTERS_KEY]["g_steps"]
+        _trim_metrics(run_dir, resumed_at)
+        if (run_dir / "config.yaml").read_text() != to_yaml(cfg):  # overrides (e.g. a longer run): keep the old one
+            os.replace(run_dir / "config.yaml", run_dir / f"config.before-resume-g{resumed_at}.yaml")
+            (run_dir / "config.yaml").write_text(to_yaml(cfg))
+        os.environ[RUN_DIR_ENV] = str(run_dir)
+    elif launched_rank_dir() is None:
         run_dir = make_run_dir(cfg)
         (run_dir / "config.yaml").write_text(to_yaml(cfg))
         os.environ[RUN_DIR_ENV] = str(run_dir)  # DDP processes launched by trainer.fit inherit it
     jsonl.path = run_dir / "metrics.jsonl"
     sample_grid.out_dir, checkpoints.directory = run_dir / "samples", run_dir / "checkpoints"
-    wandb_logger = make_wandb_logger(cfg, run_dir, run_dir.name, metric_keys=eval_keys(cfg, facts_of(datamodule)))
+    wandb_logger = make_wandb_logger(cfg, run_dir, run_dir.name, metric_keys=eval_keys(cfg, facts_of(datamodule)),
+                                     resume_id=_wandb_run_id(run_dir) if resume is not None else None)
     if wandb_logger is not None:
         trainer.loggers = [jsonl, wandb_logger]
 
     start = time.perf_counter()
     try:
-        trainer.fit(module, datamodule=datamodule)
+        trainer.fit(module, datamodule=datamodule, ckpt_path=str(resume) if resume is not None else None)
     finally:
         os.environ.pop(RUN_DIR_ENV, None)
     seconds = time.perf_counter() - start

@@ -6,7 +6,7 @@ from lightning_gan.loggers import read_jsonl
 from lightning_gan.wandb_offline import read_offline_run
 
 # The embedded default run, shortened for the suite; README figures come from the full default.
-TEST_BUDGET = ["train.g_steps=2000", "train.sample_every=2000", "train.checkpoint_every=2000"]
+TEST_BUDGET = ["train.g_steps=4000", "train.sample_every=4000", "train.checkpoint_every=4000"]
 
 
 @pytest.mark.slow
@@ -27,7 +27,7 @@ def test_ring_of_8_end_to_end_with_wandb_offline(monkeypatch):
     assert {k: run.config[k] for k in flatten(to_dict(cfg))} == flatten(to_dict(cfg))
     assert run.run_info["tags"][:3] == ["gan", "mixture", "non_saturating"]
     train_rows = [row for row in run.history if "train/g_loss" in row]
-    assert [row["g_step"] for row in train_rows] == list(range(10, 2001, 10))
+    assert [row["g_step"] for row in train_rows] == list(range(10, 4001, 10))
     jsonl = [row for row in read_jsonl(result.run_dir / "metrics.jsonl") if "train/g_loss" in row]
     assert [row["train/g_loss"] for row in jsonl] == pytest.approx([row["train/g_loss"] for row in train_rows])
     # define_metric summaries: the best value (here the max) and the last, not only the last

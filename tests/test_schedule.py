@@ -75,4 +75,5 @@ def test_k_d_steps_per_g_step_each_on_a_fresh_batch(k, recording_variant):
     restored = load_module(str(result.checkpoint))
     assert (restored.g_steps, restored.d_steps) == (n, k * n)
     checkpoint = torch.load(result.checkpoint, weights_only=True)
-    assert checkpoint["lightning_gan_counters"] == {"g_steps": n, "d_steps": k * n, "d_in_cycle": 0}
+    assert checkpoint["lightning_gan_counters"] == {"g_steps": n, "d_steps": k * n, "d_in_cycle": 0, "d_logs": [],
+                                                    "rollbacks": 0}

@@ -9,6 +9,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from torchvision.transforms import v2
 
 from lightning_gan.config import DataConfig
+from lightning_gan.data.resumable import ResumableLoader
 
 
 class DataError(ValueError):
@@ -74,8 +75,7 @@ class InMemoryDataModule(L.LightningDataModule):
         return int(self.y.max().item()) + 1
 
     def train_dataloader(self) -> DataLoader:
+        """Resumable: its position is saved in checkpoints (see data/resumable.py); it shards itself under DDP."""
         self.setup()
-        return DataLoader(TensorDataset(self.x, self.y), batch_size=self.cfg.batch_size, shuffle=True,
-                          drop_last=True, num_workers=self.cfg.num_workers,
-                          generator=torch.Generator().manual_seed(self.seed),
-                          persistent_workers=self.cfg.num_workers > 0)
+        return ResumableLoader(TensorDataset(self.x, self.y), batch_size=self.cfg.batch_size, seed=self.seed,
+                               num_workers=self.cfg.num_workers)
