@@ -66,6 +66,27 @@ def launched_rank_dir() -> Path | None:
     return None
 
 
+def cluster_launch() -> tuple[int, int] | None:
+    """(global rank, world size) when a cluster launcher started every process (torchrun, SLURM srun)."""
+    if "TORCHELASTIC_RUN_ID" in os.environ:
+        return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+    if int(os.environ.get("SLURM_NTASKS", "1")) > 1 and os.environ.get("SLURM_JOB_NAME") not in ("bash", "interactive"):
+        return int(os.environ.get("SLURM_PROCID", "0")), int(os.environ["SLURM_NTASKS"])
+    return None
+
+
+def cluster_rank_dir(cfg: Config) -> Path | None:
+    """Under torchrun / SLURM every rank runs this code: all use the one directory that rank 0 creates."""
+    launch = cluster_launch()
+    if launch is None or launch[1] < 2:
+        return None
+    if cfg.run.name is None:
+        raise ConfigError([Issue("run.name", f"this run was started by a cluster launcher on {launch[1]} processes, "
+                                 "which cannot share a generated directory name",
+                                 "set run.name=<name> so that every rank writes to one run directory")])
+    return Path(cfg.run.root) / cfg.run.name if launch[0] > 0 else None
+
+
 def strategy_for(cfg: Config) -> str:
     if cfg.trainer.strategy == "auto" and cfg.trainer.devices * cfg.trainer.num_nodes > 1:
         # Each update reaches only one network, so DDP must look for unused parameters.
@@ -128,16 +149,18 @@ def _wandb_run_id(run_dir: Path) -> str | None:
     return files[-1].name.removeprefix("run-").removesuffix(".wandb") if files else None
 
 
-def fit(cfg: Config, verbose: bool = True, resume: Path | None = None) -> RunResult:
+def fit(cfg: Config, verbose: bool = True, resume: Path | None = None, callbacks: list | None = None) -> RunResult:
     """Everything that can fail on bad input (data, networks, Trainer) runs before the directory exists.
 
     resume: a checkpoint (from ``resume_config``); the run continues in its directory and W&B run.
+    callbacks: extra Lightning callbacks (e.g. checks of a run from a script or a test).
     """
     load_all()
     if os.environ.get(RUN_ROOT_ENV) and resume is None:
         cfg.run.root = os.environ[RUN_ROOT_ENV]
     named = Path(cfg.run.root) / cfg.run.name if cfg.run.name else None
-    if named is not None and named.exists() and launched_rank_dir() is None and resume is None:
+    other_rank_dir = launched_rank_dir() or cluster_rank_dir(cfg)  # set in every process but rank 0's
+    if named is not None and named.exists() and other_rank_dir is None and resume is None:
         raise exists_error(named)  # before any data is read; make_run_dir re-checks atomically
     datamodule = DATAMODULES[cfg.data.name](cfg.data, seed=cfg.train.seed)
     datamodule.prepare_data()
@@ -147,11 +170,11 @@ def fit(cfg: Config, verbose: bool = True, resume: Path | None = None) -> RunRes
     L.seed_everything(cfg.train.seed, workers=True, verbose=False)
     module = VARIANTS[cfg.variant.name](to_dict(cfg), data_shape=datamodule.sample_shape,
                                         num_classes=datamodule.num_classes)
-    run_dir = launched_rank_dir() or Path(cfg.run.root) / "pending"  # paths are bound once it exists
+    run_dir = other_rank_dir or Path(cfg.run.root) / "pending"  # paths are bound once it exists
     jsonl = JsonlLogger(run_dir / "metrics.jsonl")
     sample_grid = SampleGrid(run_dir / "samples", cfg.train.sample_every, cfg.train.num_grid_samples, cfg.train.seed)
     checkpoints = GStepCheckpoint(run_dir / "checkpoints", every=cfg.train.checkpoint_every)
-    callbacks = [sample_grid, checkpoints]
+    callbacks = [sample_grid, checkpoints, *(callbacks or [])]
     if cfg.eval.every > 0:  # weights / classifier are resolved here: a missing one fails before training
         from lightning_gan.evaluation import Evaluator
 
@@ -172,7 +195,7 @@ def fit(cfg: Config, verbose: bool = True, resume: Path | None = None) -> RunRes
         raise ConfigError([Issue("trainer", str(err).splitlines()[0],
                                  "check trainer.accelerator / devices / num_nodes / precision for this machine")]) from None
 
-    if resume is not None and launched_rank_dir() is None:
+    if resume is not None and other_rank_dir is None:
         run_dir = resume.parent.parent
         resumed_at = torch.load(resume, map_location="cpu", weights_only=True)[COUNTERS_KEY]["g_steps"]
         _trim_metrics(run_dir, resumed_at)
@@ -180,7 +203,7 @@ def fit(cfg: Config, verbose: bool = True, resume: Path | None = None) -> RunRes
             os.replace(run_dir / "config.yaml", run_dir / f"config.before-resume-g{resumed_at}.yaml")
             (run_dir / "config.yaml").write_text(to_yaml(cfg))
         os.environ[RUN_DIR_ENV] = str(run_dir)
-    elif launched_rank_dir() is None:
+    elif other_rank_dir is None:
         run_dir = make_run_dir(cfg)
         (run_dir / "config.yaml").write_text(to_yaml(cfg))
         os.environ[RUN_DIR_ENV] = str(run_dir)  # DDP processes launched by trainer.fit inherit it

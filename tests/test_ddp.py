@@ -64,3 +64,47 @@ def test_two_process_ddp_feature_metrics_with_uneven_shares(tmp_path, monkeypatc
     for r in evals:
         assert r["eval/domain_fid201"] > 0 and 0 <= r["eval/domain_coverage201"] <= 1
         assert r["eval/domain_top_class_share201"] * 201 == pytest.approx(round(r["eval/domain_top_class_share201"] * 201), abs=1e-3)
+
+
+@pytest.mark.slow
+def test_torchrun_launch_writes_one_run_and_needs_a_run_name(tmp_path):
+    """torchrun starts every rank itself (as on several nodes): they share the one directory rank 0 makes."""
+    torchrun = Path(sys.executable).parent / "torchrun"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_SERVICE", "LOCAL_RANK", "RANK"))}
+    args = [str(torchrun), "--standalone", "--nproc_per_node=2", "-m", "lightning_gan", "fit", "trainer.devices=2",
+            "trainer.accelerator=cpu", "train.g_steps=20", "train.log_every=5", "train.sample_every=10",
+            "train.checkpoint_every=10", "run.wandb.mode=disabled", "--quiet"]
+    unnamed = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert unnamed.returncode != 0 and "set run.name=<name> so that every rank writes to one run directory" in unnamed.stderr
+    assert not (tmp_path / "runs").exists()
+    proc = subprocess.run(args + ["run.name=tr"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == ["tr"]
+    rows = [json.loads(line) for line in (tmp_path / "runs/tr/metrics.jsonl").read_text().splitlines()]
+    assert [r["g_step"] for r in rows if "train/g_loss" in r] == [5, 10, 15, 20]
+    assert sorted(p.name for p in (tmp_path / "runs/tr/samples").iterdir()) == ["g0000010.png", "g0000020.png"]
+
+
+RANK_CASES = {  # the 2014 MLP GAN, and DCGAN with BatchNorm in D and k = 2
+    "gan": ["variant.name=gan", "variant.z_dim=4", "variant.g_hidden=[16]", "variant.d_hidden=[16]",
+            "data.name=synthetic", "data.shape=[2]", "train.k=1"],
+    "dcgan_bn_k2": ["variant.name=dcgan", "variant.z_dim=8", "variant.g_width=4", "variant.d_width=4",
+                    "variant.d_norm=batch", "data.name=synthetic", "data.shape=[1,16,16]", "train.k=2"],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(RANK_CASES))
+def test_parameters_are_identical_on_both_ranks_after_every_step(tmp_path, case):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_SERVICE", "LOCAL_RANK", "RANK"))}
+    out = tmp_path / "equality.json"
+    args = [sys.executable, str(Path(__file__).parent / "ddp_rank_equality.py"), str(out), *RANK_CASES[case],
+            "data.n_samples=256", "data.batch_size=16", "train.g_steps=8", "train.log_every=2", "train.sample_every=100",
+            "train.checkpoint_every=100", "trainer.devices=2", "trainer.accelerator=cpu", "run.wandb.mode=disabled",
+            "run.name=eq"]
+    proc = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+    k = 2 if case == "dcgan_bn_k2" else 1
+    assert result["world_size"] == 2 and result["g_steps"] == 8 and result["batches"] == 8 * k
+    assert result["max_difference"] == 0.0  # bitwise equal after every D step and every G step
