@@ -17,10 +17,11 @@ import torch
 def test_two_process_ddp_writes_one_run(tmp_path):
     script = Path(sys.executable).parent / "lightning-gan"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_SERVICE", "LOCAL_RANK", "RANK"))}
+    env["WANDB_MODE"] = "offline"
     proc = subprocess.run([str(script), "fit", "trainer.devices=2", "trainer.accelerator=cpu", "train.g_steps=20",
                            "train.log_every=5", "train.sample_every=10", "train.checkpoint_every=10",
                            "run.root=runs", "run.name=ddp", "eval.every=10", "eval.num_samples=301",
-                           "--quiet"],
+                           "run.wandb.mode=offline", "--quiet"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert [p.name for p in (tmp_path / "runs").iterdir()] == ["ddp"]
@@ -36,6 +37,18 @@ def test_two_process_ddp_writes_one_run(tmp_path):
     assert sorted(p.name for p in (run / "samples").iterdir()) == ["g0000010.png", "g0000020.png"]
     checkpoint = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
     assert checkpoint["lightning_gan_counters"]["g_steps"] == 20
+    assert_one_wandb_run_with_every_row(run, rows)
+
+
+def assert_one_wandb_run_with_every_row(run: Path, rows: list[dict]) -> None:
+    """Rank 0 wrote exactly one W&B run, and it holds every row of metrics.jsonl."""
+    from lightning_gan.wandb_offline import read_offline_run
+
+    files = list((run / "wandb").glob("offline-run-*/run-*.wandb"))
+    assert len(files) == 1
+    history = read_offline_run(files[0]).history
+    for key in ("train/g_loss", "eval/high_quality301"):
+        assert [r[key] for r in history if key in r] == pytest.approx([r[key] for r in rows if key in r]), key
 
 
 @pytest.mark.slow
@@ -73,7 +86,8 @@ def test_torchrun_launch_writes_one_run_and_needs_a_run_name(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_SERVICE", "LOCAL_RANK", "RANK"))}
     args = [str(torchrun), "--standalone", "--nproc_per_node=2", "-m", "lightning_gan", "fit", "trainer.devices=2",
             "trainer.accelerator=cpu", "train.g_steps=20", "train.log_every=5", "train.sample_every=10",
-            "train.checkpoint_every=10", "run.wandb.mode=disabled", "--quiet"]
+            "train.checkpoint_every=10", "eval.every=10", "eval.num_samples=301", "run.wandb.mode=offline", "--quiet"]
+    env["WANDB_MODE"] = "offline"
     unnamed = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert unnamed.returncode != 0 and "set run.name=<name> so that every rank writes to one run directory" in unnamed.stderr
     assert not (tmp_path / "runs").exists()
@@ -83,13 +97,18 @@ def test_torchrun_launch_writes_one_run_and_needs_a_run_name(tmp_path):
     rows = [json.loads(line) for line in (tmp_path / "runs/tr/metrics.jsonl").read_text().splitlines()]
     assert [r["g_step"] for r in rows if "train/g_loss" in r] == [5, 10, 15, 20]
     assert sorted(p.name for p in (tmp_path / "runs/tr/samples").iterdir()) == ["g0000010.png", "g0000020.png"]
+    assert_one_wandb_run_with_every_row(tmp_path / "runs/tr", rows)
 
 
 RANK_CASES = {  # the 2014 MLP GAN, and DCGAN with BatchNorm in D and k = 2
     "gan": ["variant.name=gan", "variant.z_dim=4", "variant.g_hidden=[16]", "variant.d_hidden=[16]",
             "data.name=synthetic", "data.shape=[2]", "train.k=1"],
     "dcgan_bn_k2": ["variant.name=dcgan", "variant.z_dim=8", "variant.g_width=4", "variant.d_width=4",
-                    "variant.d_norm=batch", "data.name=synthetic", "data.shape=[1,16,16]", "train.k=2"],
+                    "variant.d_norm=batch", "data.name=synthetic", "data.shape=[1,16,16]", "train.k=2",
+                    "train.ema_decay=0.9"],  # the EMA copy of G is compared too
+    "wgan_gp_k2": ["variant.name=dcgan", "variant.z_dim=8", "variant.g_width=4", "variant.d_width=4",
+                   "variant.d_norm=layer", "loss=wasserstein", "penalty.name=gp", "data.name=synthetic",
+                   "data.shape=[1,16,16]", "train.k=2"],
 }
 
 
@@ -105,6 +124,6 @@ def test_parameters_are_identical_on_both_ranks_after_every_step(tmp_path, case)
     proc = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
-    k = 2 if case == "dcgan_bn_k2" else 1
+    k = 1 if case == "gan" else 2
     assert result["world_size"] == 2 and result["g_steps"] == 8 and result["batches"] == 8 * k
     assert result["max_difference"] == 0.0  # bitwise equal after every D step and every G step
