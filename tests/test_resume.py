@@ -126,6 +126,8 @@ def test_bad_resumes_exit_2_and_never_start_afresh(capsys):
         (["--resume", "runs/done", "variant.name=dcgan"], "the checkpoint was trained with variant 'gan'"),
         (["--resume", "runs/done", "variant.g_hidden=[8]"], "the checkpoint was trained with variant 'gan'"),
         (["--resume", "runs/done", "configs/gan_ring8.yaml"], "a config file with --resume"),
+        (["--resume", "runs/done"], "is already at G step 20 of 20: nothing to resume"),
+        (["--resume", "runs/done", "train.g_steps=10"], "to train longer, pass train.g_steps=N with N > 20"),
         (["run.name=done", *BASE], "already exists; runs are never overwritten"),
     ]
     for args, message in cases:
