@@ -45,7 +45,9 @@ class DivergenceGuard:
         what = f"its loss is {float(loss):g}" if not torch.isfinite(loss.detach()).all() else "a gradient is not finite"
         checkpoint = module.last_checkpoint_path()
         where = f"the {network_name} diverged at G step {module.g_steps}, D step {module.d_steps}: {what}"
-        if self.policy == "rollback" and self.rollbacks < self.max_rollbacks and checkpoint and checkpoint.is_file():
+        # Every rank must take the same branch: rank 0's view of the file decides (no shared filesystem needed).
+        have_checkpoint = module.trainer.strategy.broadcast(bool(checkpoint and checkpoint.is_file()), src=0)
+        if self.policy == "rollback" and self.rollbacks < self.max_rollbacks and have_checkpoint:
             self.rollbacks += 1
             self._roll_back(module, checkpoint)
             module.print(f"{where}; rolled back to {checkpoint.name} (G step {module.g_steps}) with learning rates "

@@ -250,7 +250,14 @@ class AdversarialModule(L.LightningModule):
                                     "rollbacks": self.guard.rollbacks,
                                     "d_logs": [{k: float(v) for k, v in row.items()} for row in self._d_logs]}
         # The noise stream: z is drawn from the global generators, so an exact resume needs them back.
-        checkpoint[RNG_KEY] = rng_state()
+        # Every rank calls this hook; only rank 0's dict is written, so it carries every rank's stream.
+        state = rng_state()
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            states: list = [None] * torch.distributed.get_world_size()
+            torch.distributed.all_gather_object(states, state)
+        else:
+            states = [state]
+        checkpoint[RNG_KEY] = {"ranks": states}
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         counters = checkpoint.get(COUNTERS_KEY, {})
@@ -259,8 +266,18 @@ class AdversarialModule(L.LightningModule):
         self._d_in_cycle = int(counters.get("d_in_cycle", 0))
         self._d_logs = [{k: torch.tensor(v) for k, v in row.items()} for row in counters.get("d_logs", [])]
         self.guard.rollbacks = max(self.guard.rollbacks, int(counters.get("rollbacks", 0)))
+        datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
+        loader_states = checkpoint.get("loops", {}).get("fit_loop", {}).get("state_dict", {}).get("combined_loader")
+        if datamodule is not None and loader_states:
+            # Lightning restores a loader's state only when it resumes mid-epoch; a run that stopped
+            # mid-epoch at its end is recorded as a finished epoch. The data module applies it always.
+            datamodule.resume_position = loader_states[0]
         if RNG_KEY in checkpoint and self._trainer is not None:  # resuming a fit (not loading for evaluation)
-            set_rng_state(checkpoint[RNG_KEY])
+            states = checkpoint[RNG_KEY]["ranks"]
+            if len(states) == self.trainer.world_size:
+                set_rng_state(states[self.trainer.global_rank])
+            else:  # another world size: a fresh, still distinct stream per rank
+                torch.manual_seed(self.cfg.train.seed + self.trainer.global_rank + 1_000_003 * self.g_steps)
             self._resumed = True
 
 

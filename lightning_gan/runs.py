@@ -163,7 +163,12 @@ def fit(cfg: Config, verbose: bool = True, resume: Path | None = None, callbacks
     if os.environ.get(RUN_ROOT_ENV) and resume is None:
         cfg.run.root = os.environ[RUN_ROOT_ENV]
     named = Path(cfg.run.root) / cfg.run.name if cfg.run.name else None
-    other_rank_dir = launched_rank_dir() or cluster_rank_dir(cfg)  # set in every process but rank 0's
+    # Set in every process but rank 0's. A resumed run's directory is the --resume path on every rank.
+    launch = cluster_launch()
+    if resume is not None and launch is not None and launch[1] > 1 and launch[0] > 0:
+        other_rank_dir = resume.parent.parent
+    else:
+        other_rank_dir = launched_rank_dir() or (cluster_rank_dir(cfg) if resume is None else None)
     if named is not None and named.exists() and other_rank_dir is None and resume is None:
         raise exists_error(named)  # before any data is read; make_run_dir re-checks atomically
     datamodule = DATAMODULES[cfg.data.name](cfg.data, seed=cfg.train.seed)
@@ -178,13 +183,16 @@ def fit(cfg: Config, verbose: bool = True, resume: Path | None = None, callbacks
     jsonl = JsonlLogger(run_dir / "metrics.jsonl")
     sample_grid = SampleGrid(run_dir / "samples", cfg.train.sample_every, cfg.train.num_grid_samples, cfg.train.seed)
     checkpoints = GStepCheckpoint(run_dir / "checkpoints", every=cfg.train.checkpoint_every)
-    callbacks = [sample_grid, checkpoints, *(callbacks or [])]
+    # The checkpoint goes last: at a step where several fire, it records only work already done, so a
+    # kill right after it loses no sample grid or evaluation of that step.
+    callbacks = [sample_grid, *(callbacks or [])]
     if cfg.eval.every > 0:  # weights / classifier are resolved here: a missing one fails before training
         from lightning_gan.evaluation import Evaluator
 
         evaluator = Evaluator(datamodule, cfg.eval.metrics, cfg.eval.num_samples, batch_size=cfg.eval.batch_size,
                               inception_weights=cfg.eval.inception_weights, log=print if verbose else (lambda *a: None))
         callbacks.append(EvalMetrics(evaluator, cfg.eval.every))
+    callbacks.append(checkpoints)
     callbacks += ([GStepProgressBar(refresh_rate=cfg.train.log_every)] if verbose else [])
     try:
         trainer = L.Trainer(

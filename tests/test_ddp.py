@@ -127,3 +127,22 @@ def test_parameters_are_identical_on_both_ranks_after_every_step(tmp_path, case)
     k = 1 if case == "gan" else 2
     assert result["world_size"] == 2 and result["g_steps"] == 8 and result["batches"] == 8 * k
     assert result["max_difference"] == 0.0  # bitwise equal after every D step and every G step
+
+
+@pytest.mark.slow
+def test_ddp_resume_equals_the_uninterrupted_run(tmp_path):
+    """Every rank's noise stream and data shard come back: a stopped and resumed 2-process run ends equal."""
+    script = str(Path(sys.executable).parent / "lightning-gan")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_SERVICE", "LOCAL_RANK", "RANK"))}
+    base = ["trainer.devices=2", "trainer.accelerator=cpu", "trainer.deterministic=true", "train.k=2",
+            "train.log_every=4", "train.sample_every=1000", "train.checkpoint_every=1000", "data.n_samples=512",
+            "data.batch_size=32", "run.wandb.mode=disabled", "--quiet"]
+    for args in (["fit", *base, "train.g_steps=26", "run.name=full"],  # 8 batches per rank per epoch
+                 ["fit", *base, "train.g_steps=13", "run.name=half"],  # stops mid-epoch (26 batches)
+                 ["fit", "--resume", "runs/half", "train.g_steps=26", "--quiet"]):
+        proc = subprocess.run([script, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    full, resumed = (torch.load(tmp_path / f"runs/{n}/checkpoints/last.ckpt", weights_only=True) for n in ("full", "half"))
+    for key, value in full["state_dict"].items():
+        assert torch.equal(value, resumed["state_dict"][key]), key
+    assert len(full["lightning_gan_rng"]["ranks"]) == 2  # both ranks' streams are in the checkpoint

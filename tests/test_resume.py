@@ -134,3 +134,14 @@ def test_bad_resumes_exit_2_and_never_start_afresh(capsys):
         assert main(["fit", *args]) == 2, args
         assert message in capsys.readouterr().err, args
     assert digest(Path("runs")) == before  # nothing written, nothing started afresh
+
+
+def test_resuming_a_run_that_ended_mid_epoch_continues_its_data_where_it_stopped():
+    # 16 batches per epoch; 13 G steps x k=2 = 26 batches end mid-epoch. Lightning records that epoch as
+    # done and restores no loader state: the data module must still continue at batch 10 of epoch 1.
+    short = [a for a in BASE if not a.startswith(("train.g_steps", "data.n_samples", "data.batch_size"))]
+    short += ["data.n_samples=512", "data.batch_size=32"]
+    assert main(["fit", *short, "train.g_steps=26", "run.name=whole"]) == 0
+    assert main(["fit", *short, "train.g_steps=13", "run.name=part"]) == 0
+    assert main(["fit", "--resume", "runs/part", "train.g_steps=26", "--quiet"]) == 0
+    assert_same_state(Path("runs/whole/checkpoints/last.ckpt"), Path("runs/part/checkpoints/last.ckpt"))

@@ -45,6 +45,7 @@ class InMemoryDataModule(L.LightningDataModule):
         self.seed = seed
         self.x: torch.Tensor | None = None
         self.y: torch.Tensor | None = None
+        self.resume_position: dict | None = None  # the train loader's saved (epoch, consumed), on resume
 
     def check(self) -> None:
         """Cheap existence / format checks that raise DataError before anything heavy starts."""
@@ -77,5 +78,8 @@ class InMemoryDataModule(L.LightningDataModule):
     def train_dataloader(self) -> DataLoader:
         """Resumable: its position is saved in checkpoints (see data/resumable.py); it shards itself under DDP."""
         self.setup()
-        return ResumableLoader(TensorDataset(self.x, self.y), batch_size=self.cfg.batch_size, seed=self.seed,
-                               num_workers=self.cfg.num_workers)
+        loader = ResumableLoader(TensorDataset(self.x, self.y), batch_size=self.cfg.batch_size, seed=self.seed,
+                                 num_workers=self.cfg.num_workers)
+        if self.resume_position is not None:  # set by the module when a checkpoint is restored
+            loader.load_state_dict(self.resume_position)
+        return loader

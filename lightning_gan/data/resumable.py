@@ -21,11 +21,16 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 
 class EpochSampler(Sampler[int]):
+    """Counts its own epochs: a new iteration after a fully consumed epoch starts the next one.
+
+    Lightning's epoch counter is not used: a checkpoint written when a run stops mid-epoch records
+    that epoch as complete, so a run resumed from it would skip the epoch's unseen batches.
+    """
+
     def __init__(self, size: int, *, seed: int, batch_size: int):
         self.size, self.seed, self.batch_size = size, seed, batch_size
         self.epoch = 0
         self.consumed = 0  # batches of this epoch the training step has taken
-        self._skip = 0  # batches to skip at the next iteration (after a restore)
 
     @staticmethod
     def _world() -> tuple[int, int]:
@@ -37,18 +42,17 @@ class EpochSampler(Sampler[int]):
         return math.ceil(self.size / self._world()[1])
 
     def set_epoch(self, epoch: int) -> None:
-        """Called by Lightning at every epoch start (and again, with the same epoch, after a restore)."""
-        if epoch != self.epoch:
-            self.epoch, self.consumed, self._skip = epoch, 0, 0
+        """Lightning calls this at every epoch start; the epoch here follows the data actually consumed."""
 
     def __iter__(self) -> Iterator[int]:
+        if self.consumed >= self._num_local() // self.batch_size:  # the last epoch was used up
+            self.epoch, self.consumed = self.epoch + 1, 0
         rank, world = self._world()
         order = torch.randperm(self.size, generator=torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch))
         total = self._num_local() * world
         order = torch.cat([order, order[: total - self.size]])  # equal shares for every rank
         local = order[rank:total:world]
-        start, self._skip = self._skip * self.batch_size, 0
-        return iter(local[start:].tolist())
+        return iter(local[self.consumed * self.batch_size:].tolist())  # after a restore: the unseen rest
 
     def __len__(self) -> int:
         return self._num_local()
@@ -72,4 +76,3 @@ class ResumableLoader(DataLoader):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.sampler.epoch, self.sampler.consumed = int(state["epoch"]), int(state["consumed"])
-        self.sampler._skip = self.sampler.consumed
