@@ -126,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
             if config_path is not None:
                 raise ConfigError([Issue(config_path, "a config file with --resume", "a resumed run uses its own "
                                          "config.yaml; pass only key=value overrides")])
-            cfg, ckpt = resume_config(ns.resume, overrides)
-            fit(cfg, verbose=not ns.quiet, resume=ckpt)
+            cfg, resume = resume_config(ns.resume, overrides)
+            fit(cfg, verbose=not ns.quiet, resume=resume)
             return 0
         cfg = load_config(config_path, overrides)
         if ns.command == "config":

@@ -44,18 +44,13 @@ class RunData:
 
 def load_run(path: Path, state: str = "") -> RunData:
     """From the offline W&B file; from metrics.jsonl when W&B was off or its file holds fewer rows."""
-    from lightning_gan.sweep import _rows_from_jsonl
-    from lightning_gan.wandb_offline import read_offline_run
+    from lightning_gan.wandb_offline import richest_rows
 
     config = flatten(yaml.safe_load((path / "config.yaml").read_text()) or {})
-    jsonl = _rows_from_jsonl(path)
-    try:
-        run = read_offline_run(path)
-    except (FileNotFoundError, ValueError):  # W&B disabled (or the run died before it started)
-        return RunData(path, path.name, config, jsonl, None, state)
+    rows, run = richest_rows(path)
+    if run is None:
+        return RunData(path, path.name, config, rows, None, state)
     runtimes = [r["_runtime"] for r in run.history if "_runtime" in r]
-    logged = [r for r in run.history if "g_step" in r]
-    rows = run.history if len(logged) >= len([r for r in jsonl if "g_step" in r]) else jsonl
     return RunData(path, run.run_info.get("name") or path.name, config, rows, max(runtimes) if runtimes else None, state)
 
 

@@ -41,7 +41,14 @@ class JsonlLogger(Logger):
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    """Every complete row; a last line the run is still appending (or a kill cut short) is left out."""
+    rows = []
+    for line in filter(str.strip, Path(path).read_text().splitlines()):
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            break
+    return rows
 
 
 def wandb_mode(requested: str) -> str:

@@ -94,7 +94,13 @@ def strategy_for(cfg: Config) -> str:
     return cfg.trainer.strategy
 
 
-def resume_config(run_dir: str | Path, overrides=()) -> tuple[Config, Path]:
+@dataclass(frozen=True)
+class Resume:
+    checkpoint: Path  # the run's checkpoints/last.ckpt
+    g_steps: int  # the G step it holds
+
+
+def resume_config(run_dir: str | Path, overrides=()) -> tuple[Config, Resume]:
     """The run's own config (plus overrides) and its last checkpoint, checked before anything loads.
 
     A missing, damaged or foreign checkpoint is an error: a resume never silently starts afresh.
@@ -129,7 +135,7 @@ def resume_config(run_dir: str | Path, overrides=()) -> tuple[Config, Path]:
     if cfg.train.g_steps <= done:  # a step more would change a finished run's final state
         raise ConfigError([Issue("train.g_steps", f"{path} is already at G step {done} of {cfg.train.g_steps}: "
                                  "nothing to resume", f"to train longer, pass train.g_steps=N with N > {done}")])
-    return cfg, ckpt
+    return cfg, Resume(ckpt, done)
 
 
 def _trim_metrics(run_dir: Path, g_steps: int) -> None:
@@ -153,10 +159,10 @@ def _wandb_run_id(run_dir: Path) -> str | None:
     return files[-1].name.removeprefix("run-").removesuffix(".wandb") if files else None
 
 
-def fit(cfg: Config, verbose: bool = True, resume: Path | None = None, callbacks: list | None = None) -> RunResult:
+def fit(cfg: Config, verbose: bool = True, resume: Resume | None = None, callbacks: list | None = None) -> RunResult:
     """Everything that can fail on bad input (data, networks, Trainer) runs before the directory exists.
 
-    resume: a checkpoint (from ``resume_config``); the run continues in its directory and W&B run.
+    resume: from ``resume_config``; the run continues in its directory and W&B run.
     callbacks: extra Lightning callbacks (e.g. checks of a run from a script or a test).
     """
     load_all()
@@ -166,7 +172,7 @@ def fit(cfg: Config, verbose: bool = True, resume: Path | None = None, callbacks
     # Set in every process but rank 0's. A resumed run's directory is the --resume path on every rank.
     launch = cluster_launch()
     if resume is not None and launch is not None and launch[1] > 1 and launch[0] > 0:
-        other_rank_dir = resume.parent.parent
+        other_rank_dir = resume.checkpoint.parent.parent
     else:
         other_rank_dir = launched_rank_dir() or (cluster_rank_dir(cfg) if resume is None else None)
     if named is not None and named.exists() and other_rank_dir is None and resume is None:
@@ -208,8 +214,7 @@ def fit(cfg: Config, verbose: bool = True, resume: Path | None = None, callbacks
                                  "check trainer.accelerator / devices / num_nodes / precision for this machine")]) from None
 
     if resume is not None and other_rank_dir is None:
-        run_dir = resume.parent.parent
-        resumed_at = torch.load(resume, map_location="cpu", weights_only=True)[COUNTERS_KEY]["g_steps"]
+        run_dir, resumed_at = resume.checkpoint.parent.parent, resume.g_steps
         _trim_metrics(run_dir, resumed_at)
         if (run_dir / "config.yaml").read_text() != to_yaml(cfg):  # overrides (e.g. a longer run): keep the old one
             os.replace(run_dir / "config.yaml", run_dir / f"config.before-resume-g{resumed_at}.yaml")
@@ -228,7 +233,7 @@ def fit(cfg: Config, verbose: bool = True, resume: Path | None = None, callbacks
 
     start = time.perf_counter()
     try:
-        trainer.fit(module, datamodule=datamodule, ckpt_path=str(resume) if resume is not None else None)
+        trainer.fit(module, datamodule=datamodule, ckpt_path=str(resume.checkpoint) if resume is not None else None)
     finally:
         os.environ.pop(RUN_DIR_ENV, None)
     seconds = time.perf_counter() - start

@@ -30,6 +30,7 @@ from typing import Any, Callable
 import numpy as np
 
 from lightning_gan.config import Issue
+from lightning_gan.loggers import read_jsonl
 from lightning_gan.runs import RUN_ROOT_ENV
 from lightning_gan.sweep_spec import SweepError, _plain, agent_command, engine, read_sweep, validate_sweep
 
@@ -109,41 +110,24 @@ def child_env(record: RunRecord, param_path: Path, group: str, runs_root: Path) 
     return env
 
 
-def _rows_from_jsonl(run_dir: Path) -> list[dict]:
-    """metrics.jsonl as far as it is written: a line the run is still appending is left out."""
-    path = run_dir / "metrics.jsonl"
-    rows = []
-    for line in path.read_text().splitlines() if path.is_file() else []:
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            break
-    return rows
-
-
-def _rows_from_wandb(run_dir: Path) -> tuple[list[dict], dict]:
-    from lightning_gan.wandb_offline import read_offline_run
-
-    try:
-        run = read_offline_run(run_dir)
-    except (FileNotFoundError, ValueError):
-        return [], {}
-    return run.history, run.summary
-
-
 def read_result(run_dir: Path | None, metric: str | None) -> tuple[list[float], int, Any]:
-    """The metric's values, the last G step and the W&B summary entry, from the run's offline files.
+    """The metric's values, the last G step and the W&B summary entry, from the run's offline files
+    (the W&B file, what the dashboard shows after `wandb sync`, unless metrics.jsonl holds more)."""
+    from lightning_gan.wandb_offline import richest_rows
 
-    The W&B file is what the dashboard will show after `wandb sync`; metrics.jsonl is flushed row by
-    row, so after a hard kill it can hold a value or two more: the source with more rows wins.
-    """
     if run_dir is None:
         return [], 0, None
-    (wandb_rows, summary), jsonl_rows = _rows_from_wandb(run_dir), _rows_from_jsonl(run_dir)
-    pick = lambda rows: [r for r in rows if (metric in r if metric else "g_step" in r)]  # noqa: E731
-    rows = pick(wandb_rows) if len(pick(wandb_rows)) >= len(pick(jsonl_rows)) else pick(jsonl_rows)
-    steps = int(max((r.get("g_step", 0) for r in wandb_rows + jsonl_rows), default=0))
-    return ([r[metric] for r in rows] if metric else []), steps, summary.get(metric) if metric else None
+    rows, run = richest_rows(run_dir)
+    steps = int(max((r.get("g_step", 0) for r in rows), default=0))
+    summary = run.summary.get(metric) if run is not None and metric else None
+    return [r[metric] for r in rows if metric and metric in r], steps, summary
+
+
+def live_result(run_dir: Path | None, metric: str) -> tuple[list[float], int]:
+    """While a run trains: metrics.jsonl only, flushed row by row (the W&B file lags by 32 KiB blocks)."""
+    path = run_dir / "metrics.jsonl" if run_dir is not None else None
+    rows = read_jsonl(path) if path is not None and path.is_file() else []
+    return [r[metric] for r in rows if metric in r], int(max((r.get("g_step", 0) for r in rows), default=0))
 
 
 class SweepRunner:
@@ -266,7 +250,7 @@ class SweepRunner:
                 continue
             if not hyperband:
                 continue
-            record.history, record.g_steps, _ = read_result(self.run_dir(record), self.metric)
+            record.history, record.g_steps = live_result(self.run_dir(record), self.metric)
             runs = [r.engine_run(self.metric) for r in self.ended] + [record.engine_run(self.metric)]
             if any(r.name == record.id for r in engine().stop_runs(self.spec, runs, validate=True)):
                 self.log(f"    hyperband stops {record.id} after {len(record.history)} values of {self.metric}")

@@ -60,6 +60,20 @@ def _items(items) -> dict:
     return out
 
 
+def richest_rows(run_dir: Path) -> tuple[list[dict], OfflineRun | None]:
+    """A run directory's logged rows: its W&B file's, or metrics.jsonl's when W&B was off or its file
+    holds fewer rows (W&B writes in 32 KiB blocks, so after a hard kill the JSONL can be ahead)."""
+    from lightning_gan.loggers import read_jsonl
+
+    jsonl = read_jsonl(run_dir / "metrics.jsonl") if (run_dir / "metrics.jsonl").is_file() else []
+    try:
+        run = read_offline_run(run_dir)
+    except (FileNotFoundError, ValueError):  # W&B disabled, or the run died before it started
+        return jsonl, None
+    logged = lambda rows: sum("g_step" in r for r in rows)  # noqa: E731
+    return (run.history if logged(run.history) >= logged(jsonl) else jsonl), run
+
+
 def read_offline_run(run_dir: str | Path) -> OfflineRun:
     """run_dir: an ``offline-run-*`` directory, a directory holding ``wandb/``, or the .wandb file."""
     from wandb.proto import wandb_internal_pb2
