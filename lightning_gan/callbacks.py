@@ -1,4 +1,4 @@
-"""Callbacks scheduled in G steps: sample grids, checkpoints, the progress bar.
+"""Callbacks scheduled in G steps: sample grids, checkpoints, the progress bar; and the data position.
 
 Lightning's own schedules (ModelCheckpoint's ``every_n_train_steps``, the progress bar's batch
 count) follow ``trainer.global_step`` or batches, which in manual optimization count optimizer
@@ -17,7 +17,26 @@ from lightning.pytorch.loggers import WandbLogger
 from lightning.pytorch.utilities import rank_zero_only
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
+from lightning_gan import compat
 from lightning_gan.plots import save_image_grid, save_scatter
+
+
+class DataPosition(Callback):
+    """Keeps the resumable train loader's position (data/resumable.py) in step with training.
+
+    It counts a batch as consumed when the training step takes it (Lightning prefetches one ahead),
+    and on resume hands the checkpoint's loader state to the data module before the loader is built.
+    """
+
+    def on_train_batch_start(self, trainer, module, batch, batch_idx) -> None:
+        loader = trainer.train_dataloader
+        if hasattr(loader, "batch_consumed"):
+            loader.batch_consumed()
+
+    def on_load_checkpoint(self, trainer, module, checkpoint) -> None:
+        state = compat.saved_train_loader_state(checkpoint)
+        if state is not None and trainer.datamodule is not None:
+            trainer.datamodule.resume_position = state
 
 
 class _EveryGSteps(Callback):
@@ -56,28 +75,37 @@ class SampleGrid(_EveryGSteps):
         self.out_dir = Path(out_dir)
         self.num_images = num_images
         self.seed = seed
-        self._z: torch.Tensor | None = None
+
+    def _noise(self) -> torch.Generator:
+        return torch.Generator().manual_seed(self.seed)  # the same z at every firing
 
     def fire(self, trainer, module) -> None:
         datamodule = trainer.datamodule
         points = len(module.data_shape) == 1
-        if self._z is None:
-            n = self.num_images * 25 if points else self.num_images
-            self._z = module.sample_z(n, generator=torch.Generator().manual_seed(self.seed)).cpu()
-        samples = module.sample(self._z).float().cpu()
-        if points and hasattr(datamodule, "sample_metrics"):
-            module.log_now({f"eval/{k}": v for k, v in datamodule.sample_metrics(samples).items()})
-        self._write(trainer, module, samples, datamodule)
+        if points:
+            samples = module.generate(self.num_images * 25, self._noise()).samples.float().cpu()
+            if hasattr(datamodule, "sample_metrics"):
+                module.log_now({f"eval/{k}": v for k, v in datamodule.sample_metrics(samples).items()})
+            columns = None
+        elif module.conditional:
+            # One row per class, the same z in every row: what changes along a column is the condition.
+            columns = max(4, self.num_images // module.num_classes)
+            samples = torch.cat([module.generate(columns, self._noise(),
+                                                 labels=torch.full((columns,), c, dtype=torch.long)).samples.float().cpu()
+                                 for c in range(module.num_classes)])
+        else:
+            samples, columns = module.generate(self.num_images, self._noise()).samples.float().cpu(), None
+        self._write(trainer, module, samples, datamodule, columns)
 
     @rank_zero_only
-    def _write(self, trainer, module, samples, datamodule) -> None:
+    def _write(self, trainer, module, samples, datamodule, columns) -> None:
         path = self.out_dir / f"g{module.g_steps:07d}.png"
         title = f"{module.cfg.variant.name} on {module.cfg.data.name}, G step {module.g_steps}"
         if len(module.data_shape) == 1:
             real = datamodule.x[: len(samples)]
             save_scatter(path, samples, real, title)
         else:
-            save_image_grid(path, samples)
+            save_image_grid(path, samples, columns=columns)
         for logger in trainer.loggers:
             if isinstance(logger, WandbLogger):
                 logger.log_image("samples", [str(path)], step=module.logger_step, caption=[title])
@@ -102,10 +130,7 @@ class EvalMetrics(_EveryGSteps):
             self.evaluator.log = lambda *a: None
 
     def fire(self, trainer, module) -> None:
-        def sample(n: int, generator: torch.Generator) -> torch.Tensor:
-            return module.sample(module.sample_z(n, generator=generator))
-
-        results = self.evaluator.run(sample)
+        results = self.evaluator.run(module.generate)
         module.log_now({f"eval/{k}": v for k, v in results.items()})
 
 
@@ -119,6 +144,13 @@ class GStepCheckpoint(_EveryGSteps):
     @property
     def last_path(self) -> Path:
         return self.directory / "last.ckpt"
+
+    def on_fit_start(self, trainer, module) -> None:
+        # A kill between Lightning's write and our rename leaves a full-size temporary file; no other
+        # writer of this directory is alive when a fit (or a resume) of this run starts.
+        if trainer.is_global_zero and self.directory.is_dir():
+            for stale in self.directory.glob(".last.ckpt.tmp*"):
+                stale.unlink(missing_ok=True)
 
     def fire(self, trainer, module) -> None:
         if not all(torch.isfinite(p).all() for p in module.parameters()):
@@ -159,6 +191,6 @@ class GStepProgressBar(TQDMProgressBar):
         """The bar spans epochs; it is closed in on_train_end."""
 
     def get_metrics(self, trainer, module) -> dict:
-        metrics = super().get_metrics(trainer, module)
-        metrics.pop("v_num", None)
-        return metrics
+        """The last logged row's training statistics, by short name (rows bypass Lightning's self.log)."""
+        return {key.split("/", 1)[1]: f"{value:.3g}" for key, value in module.last_logged.items()
+                if key.startswith("train/")}

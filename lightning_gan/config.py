@@ -68,6 +68,28 @@ class LatentConfig(VariantConfig):
             yield Issue("variant.z_dim", f"must be >= 1, got {self.z_dim}", "e.g. variant.z_dim=100")
 
 
+@dataclass
+class ConditionalConfig(LatentConfig):
+    """Class-conditional variants: G(z, y), D(x, y)."""
+
+    # D conditioned by concatenating y to its input (Mirza & Osindero 2014), or by projection
+    # (Miyato & Koyama 2018: an inner product of a class embedding with D's features)
+    d_conditioning: Literal["concat", "projection"] = "projection"
+    # real images shown with a wrong label, as a share of the batch, scored as fake (Reed et al. 2016);
+    # 0 turns them off. 1 gives as many as fakes: the paper's ½ fake + ½ mismatch weighting
+    mismatch_share: float = 0.5
+
+    def checks(self, cfg: "Config") -> Iterator[Issue]:
+        yield from super().checks(cfg)
+        if not 0 <= self.mismatch_share <= 1:
+            yield Issue("variant.mismatch_share", f"must be in [0, 1], got {self.mismatch_share}",
+                        "e.g. variant.mismatch_share=0.5, or 0 to turn mismatched pairs off")
+        if cfg.data.facts().labelled is False:
+            yield Issue("variant.name", f"{self.name} is class-conditional, and data {cfg.data.name!r} has no labels",
+                        "use a labelled data set (digits, fashion_mnist, mnist, a mixture's modes), "
+                        "or an unconditional variant (gan, dcgan)")
+
+
 @dataclass(frozen=True)
 class DataFacts:
     """What a data set is, known from its config alone: which metric groups fit and what a run logs."""
@@ -100,6 +122,10 @@ class OptimizerConfig:
     beta2: float = 0.999  # Adam β2 (RMSProp uses it as its smoothing constant α)
     momentum: float = 0.0  # SGD / RMSProp momentum (the 2014 paper used SGD with momentum)
     weight_decay: float = 0.0  # L2 penalty; GANs rarely use it
+    # learning-rate schedule over G steps: constant, or linear decay to 0 at the last G step (CycleGAN)
+    schedule: Literal["constant", "linear_decay"] = "constant"
+    decay_from: Optional[int] = None  # G step where linear_decay starts; null = half of train.g_steps (CycleGAN)
+    warmup: int = 0  # G steps of linear warm-up from 0 (0 = none); large-batch recipes use a few hundred
 
 
 @dataclass
@@ -110,10 +136,9 @@ class OptimConfig:
 
 @dataclass
 class TrainConfig:
-    k: int = 1  # D steps per G step (Algorithm 1 of Goodfellow et al. 2014); each on a fresh batch
-    g_steps: int = 8000  # run length in generator steps (trainer.global_step counts optimizer steps)
-    grad_clip_g: Optional[float] = None  # max global grad norm for G; null turns clipping off
-    grad_clip_d: Optional[float] = None  # max global grad norm for D; null turns clipping off
+    """The run's schedule and outputs, common to every model family."""
+
+    g_steps: int = 8000  # run length in updates of the sampling network (trainer.global_step counts every optimizer)
     seed: int = 0  # seeds torch / numpy / python and the fixed sample-grid noise
     log_every: int = 10  # G steps between logged rows (W&B and metrics.jsonl)
     sample_every: int = 500  # G steps between sample grids / scatter plots from a fixed noise batch
@@ -126,7 +151,21 @@ class TrainConfig:
     # lower learning rates. Off by default: a silent retry would hide a broken setting.
     on_divergence: Literal["stop", "rollback"] = "stop"
     max_rollbacks: int = 3  # rollbacks before the run stops anyway
-    rollback_lr_factor: float = 0.5  # both learning rates are multiplied by this at each rollback
+    rollback_lr_factor: float = 0.5  # every learning rate is multiplied by this at each rollback
+
+
+@dataclass
+class AdversarialTrainConfig(TrainConfig):
+    k: int = 1  # D steps per G step (Algorithm 1 of Goodfellow et al. 2014); each on a fresh batch
+    # fixed k, or adaptive: k rises when D is losing and falls when it wins (see schedules.AdaptiveK)
+    k_schedule: Literal["fixed", "adaptive"] = "fixed"
+    k_min: int = 1  # adaptive k's lower bound
+    k_max: int = 5  # adaptive k's upper bound (WGAN's 5 D steps per G step)
+    k_every: int = 20  # G steps per adaptive decision (a window long enough to average out batch noise)
+    k_lose_below: float = 0.6  # D accuracy under which D is losing (0.5 = chance): k + 1
+    k_win_above: float = 0.9  # D accuracy over which D is winning: k - 1
+    grad_clip_g: Optional[float] = None  # max global grad norm for G; null turns clipping off
+    grad_clip_d: Optional[float] = None  # max global grad norm for D; null turns clipping off
 
 
 @dataclass
@@ -143,6 +182,9 @@ class TrainerConfig:
     # torch CPU threads; 0 = torch's default (all cores). Two OpenMP threads per process collapse
     # ~30x when anything else (a second sweep agent, W&B's service) shares 2 cores; one does not.
     cpu_threads: int = 1
+    # DDP keeps BatchNorm statistics equal by broadcasting rank 0's after every batch (DDP's own
+    # semantics); sync_batchnorm instead normalises over the global batch (SyncBatchNorm, CUDA only).
+    sync_batchnorm: bool = False
 
 
 @dataclass
@@ -166,12 +208,14 @@ class RunConfig:
 class PenaltyConfig:
     name: Literal["none", "gp", "r1", "clip"] = "none"  # D regularizer: gradient penalty, R1, weight clipping
     weight: float = 10.0  # λ of gp (Gulrajani et al. 2017: 10) or γ of r1 (applied as γ/2)
+    every: int = 1  # D steps between runs of gp / r1 (lazy regularization: StyleGAN2 runs R1 every 16)
     clip: float = 0.01  # weight-clipping bound c (Arjovsky et al. 2017: 0.01)
     spectral_norm_d: bool = False  # spectral normalization of every D layer (Miyato et al. 2018)
     spectral_norm_g: bool = False  # spectral normalization of G too (as in SAGAN / BigGAN)
+    orthogonal_g: float = 0.0  # weight of BigGAN's orthogonal regularization of G (the paper: 1e-4); 0 = off
 
 
-METRIC_GROUPS = ("inception", "domain", "modes", "parzen")
+METRIC_GROUPS = ("inception", "domain", "conditional", "modes", "parzen")
 
 
 @dataclass
@@ -187,15 +231,30 @@ class EvalConfig:
 
 @dataclass
 class Config:
+    """The sections every model family shares; a family's own config adds its sections."""
+
     variant: VariantConfig = field(default_factory=VariantConfig)  # networks and their settings
     data: DataConfig = field(default_factory=DataConfig)  # data set and batching
-    loss: LossName = "non_saturating"  # loss pair from losses.LOSSES (the paper's practical choice)
-    penalty: PenaltyConfig = field(default_factory=PenaltyConfig)  # D constraint, independent of the loss
-    optim: OptimConfig = field(default_factory=OptimConfig)  # one optimizer per network
-    train: TrainConfig = field(default_factory=TrainConfig)  # the adversarial schedule and outputs
+    train: TrainConfig = field(default_factory=TrainConfig)  # run length, outputs, EMA, divergence policy
     trainer: TrainerConfig = field(default_factory=TrainerConfig)  # Lightning Trainer hardware settings
     run: RunConfig = field(default_factory=RunConfig)  # where outputs go
     eval: EvalConfig = field(default_factory=EvalConfig)  # metrics during and after training
+
+    def family_checks(self) -> Iterator[Issue]:
+        return iter(())
+
+
+@dataclass
+class AdversarialConfig(Config):
+    """GANs: a loss pair, a D penalty, one optimizer per network and k D steps per G step."""
+
+    train: AdversarialTrainConfig = field(default_factory=AdversarialTrainConfig)  # the adversarial schedule
+    loss: LossName = "non_saturating"  # loss pair from losses.LOSSES (the paper's practical choice)
+    penalty: PenaltyConfig = field(default_factory=PenaltyConfig)  # D constraint, independent of the loss
+    optim: OptimConfig = field(default_factory=OptimConfig)  # one optimizer per network
+
+    def family_checks(self) -> Iterator[Issue]:
+        return _adversarial_checks(self)
 
 
 # ---------------------------------------------------------------- loading
@@ -203,6 +262,19 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
     """Defaults < YAML file < ``key=value`` overrides, validated; raises ConfigError."""
     layers = ([_read_yaml(Path(path))] if path is not None else []) + [_parse_overrides(overrides)]
     return _build(layers)
+
+
+def split_args(args: Sequence[str]) -> tuple[str | None, list[str]]:
+    """[CONFIG.yaml] key=value ...: the config file is the one argument that is not an override."""
+    plain = [a for a in args if "=" not in a]
+    paths = [a for a in plain if a.endswith((".yaml", ".yml")) or Path(a).is_file()]
+    problems = [Issue(a, "not a key=value override, nor a .yaml config file",
+                      "write overrides as dotted.key=value, e.g. train.k=2") for a in plain if a not in paths]
+    problems += [Issue(a, "a second config file", "pass one YAML file, then key=value overrides")
+                 for a in paths[1:]]
+    if problems:
+        raise ConfigError(problems)
+    return (paths[0] if paths else None), [a for a in args if "=" in a]
 
 
 def config_from_dict(values: dict) -> Config:
@@ -223,7 +295,8 @@ def _build(layers: list[DictConfig]) -> Config:
     # OmegaConf cannot switch a Union of dataclasses on a field, so the name picks the schema first.
     variant_cls = VARIANTS.lookup(OmegaConf.select(raw, "variant.name", default=VariantConfig.name))
     data_cls = DATAMODULES.lookup(OmegaConf.select(raw, "data.name", default=DataConfig.name))
-    schema = OmegaConf.structured(Config(variant=variant_cls.Config(), data=data_cls.Config()))
+    # The variant's family owns the top level: keys of another family (loss, train.k) are unknown keys.
+    schema = OmegaConf.structured(variant_cls.RootConfig(variant=variant_cls.Config(), data=data_cls.Config()))
     try:
         cfg = OmegaConf.to_object(OmegaConf.merge(schema, *layers))
     except OmegaConfBaseException as err:
@@ -312,7 +385,6 @@ def validate(cfg: Config) -> None:
             issues.append(Issue(key, f"must be a finite number, got {value}", f"set {key} to a finite value"))
     t = cfg.train
     need(0 <= t.seed < 2**32, "train.seed", f"must be in [0, 2**32), got {t.seed}", "e.g. train.seed=0")
-    need(t.k >= 1, "train.k", f"must be >= 1, got {t.k}", "k counts D steps per G step: use train.k=1 or more")
     for key in ("g_steps", "log_every", "sample_every", "num_grid_samples", "checkpoint_every"):
         value = getattr(t, key)
         need(value >= 1, f"train.{key}", f"must be >= 1, got {value}", f"set train.{key} to a positive integer")
@@ -321,27 +393,7 @@ def validate(cfg: Config) -> None:
          "e.g. train.rollback_lr_factor=0.5")
     need(t.ema_decay is None or 0 < t.ema_decay < 1, "train.ema_decay", f"must be in (0, 1) or null, got {t.ema_decay}",
          "e.g. train.ema_decay=0.999")
-    for net in ("g", "d"):
-        clip = getattr(t, f"grad_clip_{net}")
-        need(clip is None or clip > 0, f"train.grad_clip_{net}", f"must be > 0 or null, got {clip}",
-             f"use train.grad_clip_{net}=null to turn clipping off")
-        opt: OptimizerConfig = getattr(cfg.optim, net)
-        need(opt.lr > 0, f"optim.{net}.lr", f"must be > 0, got {opt.lr}", f"e.g. optim.{net}.lr=2e-4")
-        for beta in ("beta1", "beta2", "momentum"):
-            value = getattr(opt, beta)
-            need(0 <= value < 1, f"optim.{net}.{beta}", f"must be in [0, 1), got {value}",
-                 f"e.g. optim.{net}.{beta}={getattr(OptimizerConfig, beta)}")
-        need(opt.weight_decay >= 0, f"optim.{net}.weight_decay", "must be >= 0", "use 0 to turn it off")
-    p = cfg.penalty
-    need(p.weight > 0 or p.name not in ("gp", "r1"), "penalty.weight", f"must be > 0 for {p.name}, got {p.weight}",
-         "e.g. penalty.weight=10, or penalty.name=none")
-    need(p.clip > 0 or p.name != "clip", "penalty.clip", f"must be > 0, got {p.clip}", "e.g. penalty.clip=0.01")
-    need(cfg.loss != "wasserstein" or p.name in ("gp", "clip") or p.spectral_norm_d, "loss",
-         "the Wasserstein loss needs a Lipschitz critic; without a constraint it diverges",
-         "add penalty.name=gp (WGAN-GP), penalty.name=clip (WGAN) or penalty.spectral_norm_d=true")
-    need(p.name != "gp" or not cfg.variant.d_uses_batchnorm(), "penalty.name",
-         "a gradient penalty is per sample, and BatchNorm in the critic makes each score depend on the whole "
-         "batch (Gulrajani et al. 2017, section 4)", "use variant.d_norm=layer (or none) with penalty.name=gp")
+    issues.extend(cfg.family_checks())
     need(cfg.data.batch_size >= 1, "data.batch_size", f"must be >= 1, got {cfg.data.batch_size}",
          "e.g. data.batch_size=64")
     need(cfg.data.num_workers >= 0, "data.num_workers", "must be >= 0", "use 0 to load in the main process")
@@ -362,3 +414,56 @@ def validate(cfg: Config) -> None:
     issues.extend(cfg.data.checks())
     if issues:
         raise ConfigError(issues)
+
+
+def optimizer_checks(key: str, opt: OptimizerConfig) -> Iterator[Issue]:
+    """Ranges of one optimizer section (``optim.g``, ``optim.d``, ...)."""
+    if opt.lr <= 0:
+        yield Issue(f"{key}.lr", f"must be > 0, got {opt.lr}", f"e.g. {key}.lr=2e-4")
+    for beta in ("beta1", "beta2", "momentum"):
+        value = getattr(opt, beta)
+        if not 0 <= value < 1:
+            yield Issue(f"{key}.{beta}", f"must be in [0, 1), got {value}", f"e.g. {key}.{beta}={getattr(OptimizerConfig, beta)}")
+    if opt.weight_decay < 0:
+        yield Issue(f"{key}.weight_decay", "must be >= 0", "use 0 to turn it off")
+    if opt.warmup < 0:
+        yield Issue(f"{key}.warmup", f"must be >= 0, got {opt.warmup}", "use 0 for no warm-up")
+    if opt.decay_from is not None and opt.decay_from < 0:
+        yield Issue(f"{key}.decay_from", f"must be >= 0 or null, got {opt.decay_from}", "null starts the decay half-way")
+
+
+def _adversarial_checks(cfg: AdversarialConfig) -> Iterator[Issue]:
+    t = cfg.train
+    if t.k < 1:
+        yield Issue("train.k", f"must be >= 1, got {t.k}", "k counts D steps per G step: use train.k=1 or more")
+    if t.k_schedule == "adaptive":
+        if not 1 <= t.k_min <= t.k <= t.k_max:
+            yield Issue("train.k", f"adaptive k needs 1 <= k_min <= k <= k_max, got {t.k_min} <= {t.k} <= {t.k_max}",
+                        "e.g. train.k_min=1 train.k=1 train.k_max=5")
+        if not 0 <= t.k_lose_below < t.k_win_above <= 1:
+            yield Issue("train.k_lose_below", f"needs 0 <= k_lose_below < k_win_above <= 1, got {t.k_lose_below}, "
+                        f"{t.k_win_above}", "e.g. train.k_lose_below=0.6 train.k_win_above=0.9")
+        if t.k_every < 1:
+            yield Issue("train.k_every", f"must be >= 1, got {t.k_every}", "e.g. train.k_every=20")
+    for net in ("g", "d"):
+        clip = getattr(t, f"grad_clip_{net}")
+        if clip is not None and clip <= 0:
+            yield Issue(f"train.grad_clip_{net}", f"must be > 0 or null, got {clip}",
+                        f"use train.grad_clip_{net}=null to turn clipping off")
+        yield from optimizer_checks(f"optim.{net}", getattr(cfg.optim, net))
+    p = cfg.penalty
+    if p.weight <= 0 and p.name in ("gp", "r1"):
+        yield Issue("penalty.weight", f"must be > 0 for {p.name}, got {p.weight}", "e.g. penalty.weight=10, or penalty.name=none")
+    if p.every < 1:
+        yield Issue("penalty.every", f"must be >= 1, got {p.every}", "1 runs the penalty every D step; StyleGAN2's R1 uses 16")
+    if p.orthogonal_g < 0:
+        yield Issue("penalty.orthogonal_g", f"must be >= 0, got {p.orthogonal_g}", "0 turns it off; BigGAN uses 1e-4")
+    if p.clip <= 0 and p.name == "clip":
+        yield Issue("penalty.clip", f"must be > 0, got {p.clip}", "e.g. penalty.clip=0.01")
+    if cfg.loss == "wasserstein" and not (p.name in ("gp", "clip") or p.spectral_norm_d):
+        yield Issue("loss", "the Wasserstein loss needs a Lipschitz critic; without a constraint it diverges",
+                    "add penalty.name=gp (WGAN-GP), penalty.name=clip (WGAN) or penalty.spectral_norm_d=true")
+    if p.name == "gp" and cfg.variant.d_uses_batchnorm():
+        yield Issue("penalty.name", "a gradient penalty is per sample, and BatchNorm in the critic makes each score "
+                    "depend on the whole batch (Gulrajani et al. 2017, section 4)",
+                    "use variant.d_norm=layer (or none) with penalty.name=gp")

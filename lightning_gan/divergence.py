@@ -7,8 +7,9 @@ inf gradients). Under DDP the ranks agree on the verdict, so all stop or roll ba
 ``train.on_divergence``:
 - ``stop`` (default): raise ``Diverged`` naming the network, the step and the last finite
   checkpoint; nothing further is written, so ``last.ckpt`` stays the last finite state;
-- ``rollback``: reload ``last.ckpt`` (both networks, EMA, optimizers, counters), multiply both
-  learning rates by ``train.rollback_lr_factor``, and go on; after ``train.max_rollbacks`` it stops.
+- ``rollback``: reload ``last.ckpt`` (networks, EMA, every optimizer and schedule, counters),
+  multiply every base learning rate by ``train.rollback_lr_factor`` (the schedule keeps its shape
+  and place), and go on; after ``train.max_rollbacks`` it stops.
 """
 from __future__ import annotations
 
@@ -61,10 +62,4 @@ class DivergenceGuard:
 
     def _roll_back(self, module, checkpoint: Path) -> None:
         state = torch.load(checkpoint, map_location=module.device, weights_only=True)
-        module.load_state_dict(state["state_dict"])
-        module.on_load_checkpoint(state)
-        for optimizer, saved, config in zip(module.optimizers(), state["optimizer_states"],
-                                            (module.cfg.optim.g, module.cfg.optim.d)):
-            optimizer.optimizer.load_state_dict(saved)
-            for group in optimizer.optimizer.param_groups:
-                group["lr"] = config.lr * self.lr_factor ** self.rollbacks
+        module.roll_back(state, self.lr_factor ** self.rollbacks)

@@ -1,4 +1,4 @@
-"""``lightning-gan evaluate RUN_DIR_OR_CKPT`` and ``lightning-gan prepare inception|classifier``."""
+"""``lightning-gan evaluate`` / ``sample RUN_DIR_OR_CKPT`` and ``lightning-gan prepare inception|classifier``."""
 from __future__ import annotations
 
 import json
@@ -64,15 +64,13 @@ def evaluate(target: str, overrides: Sequence[str] = (), *, metrics: list[str] |
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     module.eval().to(device)
     evaluator = Evaluator(datamodule, cfg.eval.metrics, cfg.eval.num_samples, batch_size=cfg.eval.batch_size,
-                          inception_weights=cfg.eval.inception_weights, device=device, log=log)
+                          inception_weights=cfg.eval.inception_weights, device=device, conditional=module.conditional,
+                          log=log)
     started = time.perf_counter()
     evaluator.prepare_real()
-
-    def sample(n: int, generator: torch.Generator) -> torch.Tensor:
-        return module.sample(module.sample_z(n, generator=generator))
-
-    results = evaluator.run(sample)
-    report = {"checkpoint": str(ckpt), "variant": cfg.variant.name, "data": cfg.data.name, "loss": cfg.loss,
+    results = evaluator.run(module.generate)
+    report = {"checkpoint": str(ckpt), "variant": cfg.variant.name, "data": cfg.data.name,
+              "loss": getattr(cfg, "loss", None),
               "g_steps": module.g_steps, "ema": module.generator_ema is not None, "groups": evaluator.groups,
               "metrics": results, "protocol": evaluator.protocol,
               "seconds": round(time.perf_counter() - started, 1)}
@@ -93,11 +91,62 @@ def _report_path(ckpt: Path, g_steps: int, tag: str) -> Path:
 
 
 def format_table(report: dict) -> str:
-    lines = [f"{report['variant']} on {report['data']} ({report['loss']}), G step {report['g_steps']}"
+    loss = f" ({report['loss']})" if report.get("loss") else ""
+    lines = [f"{report['variant']} on {report['data']}{loss}, G step {report['g_steps']}"
              f"{', EMA generator' if report['ema'] else ''}", "", "| metric | value |", "|---|---|"]
     lines += [f"| {k} | {v:.4g} |" for k, v in report["metrics"].items()]
     lines += ["", "protocol:"] + [f"  {k}: {v}" for k, v in report["protocol"].items()]
     return "\n".join(lines)
+
+
+def parse_labels(text: str | None) -> list[int] | None:
+    """--labels 0,3,7 (or 0-9) -> [0, 3, 7]; None when not given."""
+    if text is None:
+        return None
+    labels: list[int] = []
+    try:
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            low, _, high = part.partition("-")
+            labels += list(range(int(low), int(high) + 1)) if high else [int(low)]
+    except ValueError:
+        raise ConfigError([Issue("--labels", f"{text!r} is not a list of class indices",
+                                 "e.g. --labels 0,3,7 or --labels 0-9")]) from None
+    if not labels:
+        raise ConfigError([Issue("--labels", "no label given", "e.g. --labels 0,3,7")])
+    return labels
+
+
+def sample_grid(target: str, n: int, *, labels: list[int] | None = None, out: str, seed: int = 0,
+                truncation: float | None = None) -> Path:
+    """A PNG grid from a checkpoint: n samples, or with labels one row of n per label (the same z in each row)."""
+    from lightning_gan.plots import save_image_grid
+
+    if n < 1:
+        raise ConfigError([Issue("--n", f"must be >= 1, got {n}", "e.g. --n 16")])
+    module = load_checkpoint(find_checkpoint(target))
+    if len(module.data_shape) != 3:
+        raise ConfigError([Issue("RUN_DIR_OR_CKPT", f"{module.cfg.variant.name} generates 2D points, not images",
+                                 "see the run's samples/ scatter plots, or use module.generate(n) from Python")])
+    if labels is not None:
+        if not module.conditional:
+            raise ConfigError([Issue("--labels", f"{module.cfg.variant.name} is unconditional: it takes no labels",
+                                     "drop --labels")])
+        bad = [c for c in labels if not 0 <= c < module.num_classes]
+        if bad:
+            raise ConfigError([Issue("--labels", f"{bad} outside the model's classes 0..{module.num_classes - 1}",
+                                     f"use labels in 0-{module.num_classes - 1}")])
+    try:
+        if labels is None:
+            images, columns = module.generate(n, torch.Generator().manual_seed(seed), truncation=truncation).samples, None
+        else:
+            rows = [module.generate(n, torch.Generator().manual_seed(seed), labels=torch.full((n,), c),
+                                    truncation=truncation).samples for c in labels]
+            images, columns = torch.cat(rows), n
+    except ValueError as err:  # e.g. truncation on a uniform prior
+        raise ConfigError([Issue("--truncation", str(err), "drop --truncation")]) from None
+    path = Path(out)
+    save_image_grid(path, images.float().cpu(), columns=columns)
+    return path
 
 
 def prepare(what: str, config_path: str | None, overrides: Sequence[str], force: bool = False, log=print) -> str:

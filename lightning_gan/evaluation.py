@@ -24,29 +24,36 @@ from lightning_gan.metrics.inception import RESIZE, cache_dir
 from lightning_gan.metrics.mixture import mode_stats
 from lightning_gan.metrics.parzen import parzen_evaluate
 
-Sampler = Callable[[int, torch.Generator], torch.Tensor]  # (n, generator) -> n samples in data space
+Sampler = Callable[[int, torch.Generator], "Generated"]  # module.generate: (n, generator) -> samples (and labels)
 PARZEN_SIGMAS = torch.logspace(-2, 1, 25)  # 0.01..10 covers 2D mixtures (σ 0.05) and pixels in [0, 1]
 PARZEN_VALID = 1000  # validation examples for choosing σ
 SAMPLE_SEED = 12345  # fixed noise for evaluation samples: two evaluations of one G see the same z
 
 
-# What each group logs (before the prefix "domain_" and the count tag); IS only with Inception logits.
-METRIC_NAMES = {
-    "inception": ("fid", "kid", "kid_std", "precision", "recall", "density", "coverage"),
-    "domain": ("fid", "kid", "kid_std", "precision", "recall", "density", "coverage", "classifier_score",
-               "classifier_score_std", "class_kl", "classes_generated", "top_class_share"),
-    "modes": ("modes_captured", "high_quality", "mode_kl"),
-    "parzen": ("parzen_ll", "parzen_ll_se", "parzen_sigma"),
+# What each group logs (before the prefix "domain_" and the count tag), each with whether higher is
+# better (True / False) or None for figures that are not a quality (spreads, chosen bandwidths).
+# IS only with Inception logits. "conditional" also logs cond_acc<count>/class<c> for every class.
+_FEATURE_METRICS = {"fid": False, "kid": False, "kid_std": None, "precision": True, "recall": True, "density": True,
+                    "coverage": True}
+METRICS: dict[str, dict[str, bool | None]] = {
+    "inception": {**_FEATURE_METRICS, "is": True, "is_std": None},
+    "domain": {**_FEATURE_METRICS, "classifier_score": True, "classifier_score_std": None, "class_kl": False,
+               "classes_generated": True, "top_class_share": False},
+    "conditional": {"cond_acc": True},  # the domain classifier agrees with the requested class
+    "modes": {"modes_captured": True, "high_quality": True, "mode_kl": False},
+    "parzen": {"parzen_ll": True, "parzen_ll_se": None, "parzen_sigma": None},
 }
-MINIMIZE = {"fid", "kid", "class_kl", "top_class_share", "mode_kl"}
-MAXIMIZE = {"is", "precision", "recall", "density", "coverage", "classifier_score", "classes_generated",
-            "modes_captured", "high_quality", "parzen_ll"}
+OPTIONAL = {"is", "is_std"}  # logged only when the weights have logits
+METRIC_NAMES = {group: tuple(name for name in names if name not in OPTIONAL) for group, names in METRICS.items()}
+HIGHER_IS_BETTER = {name: better for names in METRICS.values() for name, better in names.items()}
 
 
 def metric_goal(key: str) -> str | None:
     """"minimize" / "maximize" for a quality metric key (eval/domain_fid10k -> minimize); None otherwise."""
-    name = re.sub(r"\d+k?$", "", key.removeprefix("eval/").removeprefix("domain_"))
-    return "minimize" if name in MINIMIZE else "maximize" if name in MAXIMIZE else None
+    name = key.removeprefix("eval/").split("/")[0]  # cond_acc10k/class3 follows cond_acc10k
+    name = re.sub(r"\d+k?$", "", name.removeprefix("domain_"))
+    better = HIGHER_IS_BETTER.get(name)
+    return None if better is None else "maximize" if better else "minimize"
 
 
 def facts_of(datamodule) -> DataFacts:
@@ -55,15 +62,18 @@ def facts_of(datamodule) -> DataFacts:
                      labelled=datamodule.num_classes > 1)
 
 
-def groups_for(facts: DataFacts) -> list[str]:
-    """The metric groups that make sense for a data set ("auto")."""
+def groups_for(facts: DataFacts, conditional: bool = False) -> list[str]:
+    """The metric groups that make sense for a data set and model ("auto")."""
     if facts.points:
         return ["modes", "parzen"] if facts.modes else ["parzen"]
-    return ["inception", "domain"] if facts.labelled is not False else ["inception"]
+    if facts.labelled is False:
+        return ["inception"]
+    return ["inception", "domain"] + (["conditional"] if conditional else [])
 
 
-def check_groups(requested: list[str], facts: DataFacts) -> list[str]:
-    expanded = [g for name in (requested or ["auto"]) for g in (groups_for(facts) if name == "auto" else [name])]
+def check_groups(requested: list[str], facts: DataFacts, conditional: bool = False) -> list[str]:
+    expanded = [g for name in (requested or ["auto"])
+                for g in (groups_for(facts, conditional) if name == "auto" else [name])]
     groups = list(dict.fromkeys(expanded))
     problems = []
     for name in groups:
@@ -73,19 +83,31 @@ def check_groups(requested: list[str], facts: DataFacts) -> list[str]:
             problems.append(Issue("eval.metrics", f"{name} needs images; this data set is 2D points", "use modes,parzen"))
         elif name == "modes" and not facts.modes:
             problems.append(Issue("eval.metrics", "modes needs a 2D mixture with known centres", "use inception,domain"))
-        elif name == "domain" and facts.labelled is False:
-            problems.append(Issue("eval.metrics", "domain needs a labelled data set (>= 2 classes)", "use inception"))
+        elif name in ("domain", "conditional") and facts.labelled is False:
+            problems.append(Issue("eval.metrics", f"{name} needs a labelled data set (>= 2 classes)", "use inception"))
+        elif name == "conditional" and not conditional:
+            problems.append(Issue("eval.metrics", "conditional accuracy needs a class-conditional model",
+                                  "drop conditional, or train a conditional variant (cgan, cdcgan)"))
+        elif name == "conditional" and facts.points:
+            problems.append(Issue("eval.metrics", "conditional accuracy needs images (it uses the domain classifier)",
+                                  "use modes,parzen"))
     if problems:
         raise ConfigError(problems)
     return groups
 
 
 def eval_keys(cfg, facts: DataFacts, *, with_inception_score: bool = False) -> set[str]:
-    """Every eval/ key a run of ``cfg`` logs: the callback's (eval.every > 0) and, for mixtures, the grids'."""
+    """Every eval/ key a run of ``cfg`` logs: the callback's (eval.every > 0) and, for mixtures, the grids'.
+
+    Per-class keys (cond_acc<count>/class<c>) are left out: the class count is known from the data only.
+    """
+    from lightning_gan.registry import VARIANTS
+
+    conditional = VARIANTS.lookup(cfg.variant.name).conditional
     keys = {f"eval/{name}" for name in METRIC_NAMES["modes"]} if facts.points and facts.modes else set()
     if cfg.eval.every > 0:
         tag = count_tag(cfg.eval.num_samples)
-        for group in check_groups(cfg.eval.metrics, facts):
+        for group in check_groups(cfg.eval.metrics, facts, conditional):
             names = METRIC_NAMES[group] + (("is", "is_std") if group == "inception" and with_inception_score else ())
             keys |= {f"eval/{'domain_' * (group == 'domain')}{name}{tag}" for name in names}
     return keys
@@ -106,11 +128,12 @@ class _FeatureGroup:
 class Evaluator:
     def __init__(self, datamodule, groups: list[str], num_samples: int, *, batch_size: int = 250,
                  inception_weights: str = "auto", device: torch.device | str = "cpu", rank: int = 0,
-                 world_size: int = 1, gather: Callable[[torch.Tensor], torch.Tensor] | None = None, log=print):
+                 world_size: int = 1, gather: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                 conditional: bool = False, log=print):
         self.datamodule, self.num_samples, self.batch_size = datamodule, num_samples, batch_size
         self.device, self.rank, self.world_size = torch.device(device), rank, world_size
         self.gather = gather or (lambda t: t.unsqueeze(0))
-        self.groups = check_groups(groups, facts_of(datamodule))
+        self.groups = check_groups(groups, facts_of(datamodule), conditional)
         self.tag = count_tag(num_samples)
         self.log = log
         train_x, train_y = datamodule.x, datamodule.y
@@ -129,17 +152,27 @@ class Evaluator:
             self.protocol.update(inception_weights=net.weights, resize=RESIZE,
                                  inception_score="reported" if net.has_logits else
                                  "not reported: these weights have no logits layer (converted offline file)")
-        if "domain" in self.groups:
-            from lightning_gan.metrics.classifier import DomainFeatures, heldout_indices
+        self.domain_net = None
+        if "domain" in self.groups or "conditional" in self.groups:
+            from lightning_gan.metrics.classifier import DomainFeatures
 
-            net = DomainFeatures(datamodule.cfg.name, train_x)
+            self.domain_net = DomainFeatures(datamodule.cfg.name, train_x).to(self.device)
+            self.protocol.update(domain_classifier=self.domain_net.name,
+                                 domain_classifier_accuracy=self.domain_net.record["held_out_accuracy"])
+        if "conditional" in self.groups:
+            self.protocol["conditional"] = ("cond_acc: share of samples the domain classifier assigns to the class they "
+                                            "were generated for; labels drawn from the data's class shares; mean over "
+                                            "classes, and per class (cond_acc<count>/class<c>)")
+        if "domain" in self.groups:
+            from lightning_gan.metrics.classifier import heldout_indices
+
+            net = self.domain_net
             prior = torch.bincount(train_y, minlength=net.record["num_classes"]).double()
             # Images the classifier never saw: on its training images its features are overconfident,
             # and even a perfect generator would score a domain FID above zero.
             domain_real = train_x[heldout_indices(len(train_x))[:num_samples]]
             self._add_group("domain", net, domain_real, prefix="domain_", score_name="classifier_score", prior=prior)
-            self.protocol.update(domain_classifier=net.name, domain_classifier_accuracy=net.record["held_out_accuracy"],
-                                 domain_real=f"{len(domain_real)} training images held out from the classifier")
+            self.protocol.update(domain_real=f"{len(domain_real)} training images held out from the classifier")
         if "parzen" in self.groups:
             test = datamodule.heldout()
             n_valid = min(PARZEN_VALID, len(order) // 5)
@@ -159,6 +192,8 @@ class Evaluator:
         for group in self.feature_groups:
             group.extractor.to(self.device)
             group.metrics.to(self.device)
+        if self.domain_net is not None:
+            self.domain_net.to(self.device)
 
     def _add_group(self, name, extractor, real, *, prefix, score_name, prior) -> None:
         extractor = extractor.to(self.device)
@@ -198,15 +233,20 @@ class Evaluator:
                   for r in range(self.world_size)]
         # Every rank draws the same count (all_gather needs equal shapes); only its share is used.
         per_rank, local_n = shares[0], shares[self.rank]
-        kept, outs = [], {group.name: [] for group in self.feature_groups}
+        kept, outs, hits, labels = [], {group.name: [] for group in self.feature_groups}, [], []
         for start in range(0, per_rank, self.batch_size):
-            fake = sample(min(self.batch_size, per_rank - start), generator).float()
+            generated = sample(min(self.batch_size, per_rank - start), generator)
+            fake = generated.samples.float()
             used = fake[: max(0, local_n - start)]
             for group in self.feature_groups:
                 if len(used):
                     outs[group.name].append(group.extractor(used.to(self.device)))
             if "parzen" in self.groups or "modes" in self.groups:
                 kept.append(fake.cpu())
+            if "conditional" in self.groups:  # every rank keeps per_rank entries (equal shapes for the gather)
+                predicted = self.domain_net(fake.to(self.device))["logits"].argmax(1)
+                hits.append((predicted == generated.labels.to(self.device)).float())
+                labels.append(generated.labels.to(self.device))
         results: dict[str, float] = {}
         for group in self.feature_groups:
             # One update per evaluation on every rank: torchmetrics syncs list states element by element,
@@ -214,6 +254,8 @@ class Evaluator:
             group.metrics.update({k: torch.cat([o[k] for o in outs[group.name]]) for k in outs[group.name][0]},
                                  real=False)
             results.update(group.metrics.compute())
+        if hits:
+            results.update(self._conditional_accuracy(torch.cat(hits), torch.cat(labels), shares))
         if kept:
             gathered = self.gather(torch.cat(kept).to(self.device)).cpu()  # [world_size, per_rank, ...]
             samples = torch.cat([gathered[r, :n] for r, n in enumerate(shares)])
@@ -225,4 +267,16 @@ class Evaluator:
                 stats = parzen_evaluate(scale(samples), scale(self.parzen_valid), scale(self.parzen_test),
                                         sigmas=PARZEN_SIGMAS)
                 results.update({f"{k}{self.tag}": float(stats[k]) for k in ("parzen_ll", "parzen_ll_se", "parzen_sigma")})
+        return results
+
+    def _conditional_accuracy(self, hits: torch.Tensor, labels: torch.Tensor, shares: list[int]) -> dict[str, float]:
+        """cond_acc (mean over the classes drawn) and per class, over every rank's samples."""
+        hits, labels = (torch.cat([g[r, :n] for r, n in enumerate(shares)]).cpu()
+                        for g in (self.gather(hits), self.gather(labels)))
+        classes = self.datamodule.num_classes
+        counts = torch.bincount(labels.long(), minlength=classes)
+        per_class = torch.bincount(labels.long(), weights=hits, minlength=classes) / counts.clamp(min=1)
+        drawn = counts > 0
+        results = {f"cond_acc{self.tag}": float(per_class[drawn].mean())}
+        results.update({f"cond_acc{self.tag}/class{c}": float(per_class[c]) for c in range(classes) if drawn[c]})
         return results

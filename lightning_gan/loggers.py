@@ -103,10 +103,7 @@ def make_wandb_logger(cfg: Config, run_dir: Path, run_name: str, metric_keys: se
         return None
     # `lightning-gan sweep` groups a sweep's runs through WANDB_RUN_GROUP (under `wandb agent` the sweep does).
     group = cfg.run.wandb.group or os.environ.get("WANDB_RUN_GROUP") or f"{cfg.variant.name}-{cfg.data.name}"
-    penalty = cfg.penalty
-    tags = [cfg.variant.name, cfg.data.name, cfg.loss, f"k={cfg.train.k}",
-            *([f"penalty={penalty.name}"] if penalty.name != "none" else []),
-            *(["spectral_norm"] if penalty.spectral_norm_d or penalty.spectral_norm_g else []), *cfg.run.wandb.tags]
+    tags = [cfg.variant.name, cfg.data.name, *family_tags(cfg), *cfg.run.wandb.tags]
     # Absolute: W&B's service process, started by the first run of this Python process, resolves
     # relative paths against its own working directory, not ours.
     logger = WandbLogger(name=display_name(cfg, run_name), save_dir=str(run_dir.resolve()), project=cfg.run.wandb.project,
@@ -122,3 +119,13 @@ def make_wandb_logger(cfg: Config, run_dir: Path, run_name: str, metric_keys: se
         if goal is not None:
             run.define_metric(key, step_metric="g_step", summary=("min" if goal == "minimize" else "max") + ",last")
     return logger
+
+
+def family_tags(cfg: Config) -> list[str]:
+    """The adversarial axes as W&B tags (loss, k, penalty); a family without them has none."""
+    penalty = getattr(cfg, "penalty", None)
+    if penalty is None:
+        return []
+    k = "k=adaptive" if cfg.train.k_schedule == "adaptive" else f"k={cfg.train.k}"
+    return [cfg.loss, k, *([f"penalty={penalty.name}"] if penalty.name != "none" else []),
+            *(["spectral_norm"] if penalty.spectral_norm_d or penalty.spectral_norm_g else [])]

@@ -6,12 +6,12 @@ from pathlib import Path
 import torch
 
 
-def save_image_grid(path: Path, images: torch.Tensor) -> None:
-    """images in [-1, 1], [N, C, H, W] -> one PNG grid."""
+def save_image_grid(path: Path, images: torch.Tensor, columns: int | None = None) -> None:
+    """images in [-1, 1], [N, C, H, W] -> one PNG grid, ``columns`` wide (default: square)."""
     from torchvision.utils import save_image
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    nrow = max(1, int(len(images) ** 0.5))
+    nrow = columns or max(1, int(len(images) ** 0.5))
     save_image((images.clamp(-1, 1) + 1) / 2, path, nrow=nrow, padding=1)
 
 

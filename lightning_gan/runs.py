@@ -11,7 +11,7 @@ import lightning as L
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 import torch
 
-from lightning_gan.callbacks import EvalMetrics, GStepCheckpoint, GStepProgressBar, SampleGrid
+from lightning_gan.callbacks import DataPosition, EvalMetrics, GStepCheckpoint, GStepProgressBar, SampleGrid
 from lightning_gan.config import Config, ConfigError, Issue, to_dict, to_yaml
 from lightning_gan.evaluation import eval_keys, facts_of
 from lightning_gan.loggers import JsonlLogger, make_wandb_logger, read_jsonl
@@ -183,20 +183,25 @@ def fit(cfg: Config, verbose: bool = True, resume: Resume | None = None, callbac
     if cfg.trainer.cpu_threads > 0:
         torch.set_num_threads(cfg.trainer.cpu_threads)
     L.seed_everything(cfg.train.seed, workers=True, verbose=False)
-    module = VARIANTS[cfg.variant.name](to_dict(cfg), data_shape=datamodule.sample_shape,
-                                        num_classes=datamodule.num_classes)
+    variant_cls = VARIANTS[cfg.variant.name]
+    if variant_cls.conditional and datamodule.num_classes < 2:
+        raise ConfigError([Issue("variant.name", f"{cfg.variant.name} is class-conditional, and this {cfg.data.name} "
+                                 "data has one class", "use labelled data, or an unconditional variant")])
+    module = variant_cls(to_dict(cfg), data_shape=datamodule.sample_shape, num_classes=datamodule.num_classes,
+                         label_prior=datamodule.label_prior)
     run_dir = other_rank_dir or Path(cfg.run.root) / "pending"  # paths are bound once it exists
     jsonl = JsonlLogger(run_dir / "metrics.jsonl")
     sample_grid = SampleGrid(run_dir / "samples", cfg.train.sample_every, cfg.train.num_grid_samples, cfg.train.seed)
     checkpoints = GStepCheckpoint(run_dir / "checkpoints", every=cfg.train.checkpoint_every)
     # The checkpoint goes last: at a step where several fire, it records only work already done, so a
     # kill right after it loses no sample grid or evaluation of that step.
-    callbacks = [sample_grid, *(callbacks or [])]
+    callbacks = [DataPosition(), sample_grid, *(callbacks or [])]
     if cfg.eval.every > 0:  # weights / classifier are resolved here: a missing one fails before training
         from lightning_gan.evaluation import Evaluator
 
         evaluator = Evaluator(datamodule, cfg.eval.metrics, cfg.eval.num_samples, batch_size=cfg.eval.batch_size,
-                              inception_weights=cfg.eval.inception_weights, log=print if verbose else (lambda *a: None))
+                              inception_weights=cfg.eval.inception_weights, conditional=module.conditional,
+                              log=print if verbose else (lambda *a: None))
         callbacks.append(EvalMetrics(evaluator, cfg.eval.every))
     callbacks.append(checkpoints)
     callbacks += ([GStepProgressBar(refresh_rate=cfg.train.log_every)] if verbose else [])
@@ -206,7 +211,7 @@ def fit(cfg: Config, verbose: bool = True, resume: Resume | None = None, callbac
             strategy=strategy_for(cfg), precision=cfg.trainer.precision, deterministic=cfg.trainer.deterministic,
             max_epochs=-1, max_steps=-1,  # the module stops itself after train.g_steps G steps
             use_distributed_sampler=False,  # the resumable loader shards itself (data/resumable.py)
-            log_every_n_steps=cfg.train.log_every * cfg.train.k,  # batches; G steps land on every k-th batch
+            sync_batchnorm=cfg.trainer.sync_batchnorm,
             logger=[jsonl], enable_checkpointing=False, enable_model_summary=False,
             enable_progress_bar=verbose, callbacks=callbacks)
     except (MisconfigurationException, ValueError, RuntimeError) as err:

@@ -95,10 +95,10 @@ def fit_args(command: list[str]) -> list[str]:
 
 
 def _config_for(spec: dict, params: dict[str, Any]) -> Config:
-    from lightning_gan.cli import _split
+    from lightning_gan.config import split_args
 
     args = [a for a in fit_args(agent_command(spec, params)) if a != "--quiet"]  # flags the CLI itself takes
-    config_path, overrides = _split(args)
+    config_path, overrides = split_args(args)
     return load_config(config_path, overrides)
 
 

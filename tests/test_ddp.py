@@ -4,6 +4,7 @@ Lightning's launcher re-runs the command line for rank 1; that must share rank 0
 and write nothing of its own. Run as a subprocess (popen DDP inside pytest re-executes pytest).
 """
 import json
+import math
 import os
 import subprocess
 import sys
@@ -30,14 +31,47 @@ def test_two_process_ddp_writes_one_run(tmp_path):
     assert [r["g_step"] for r in rows if "train/g_loss" in r] == [5, 10, 15, 20]  # one writer, no duplicates
     evals = [r for r in rows if "eval/high_quality301" in r]
     assert [r["g_step"] for r in evals] == [10, 20]  # both ranks computed; rank 0 logged once
-    for r in evals:  # shares of 301 gathered samples (151 + 150), not of one rank's 151
-        assert r["eval/high_quality301"] * 301 == pytest.approx(round(r["eval/high_quality301"] * 301), abs=1e-3)
-        assert r["eval/high_quality301"] * 151 != pytest.approx(round(r["eval/high_quality301"] * 151), abs=1e-3) \
-            or r["eval/high_quality301"] in (0.0, 1.0)
     assert sorted(p.name for p in (run / "samples").iterdir()) == ["g0000010.png", "g0000020.png"]
     checkpoint = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
     assert checkpoint["lightning_gan_counters"]["g_steps"] == 20
     assert_one_wandb_run_with_every_row(run, rows)
+
+
+def test_mixture_metrics_are_gathered_over_both_ranks(tmp_path):
+    """The Evaluator under 2 gloo processes: mode and Parzen figures are those of all 301 samples (151 + 150).
+
+    Rank 0's points sit on mode centres, rank 1's far from every mode, so one rank alone gives other values:
+    high_quality 1 (rank 0) or 0 (rank 1) instead of 151/301, and 8 modes captured instead of 7.
+    """
+    from ddp_eval_gather import NUM_SAMPLES, build_datamodule, rank_samples
+    from lightning_gan.evaluation import Evaluator
+    from lightning_gan.metrics.mixture import mode_stats
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_SERVICE", "LOCAL_RANK", "RANK"))}
+    proc = subprocess.run([sys.executable, str(Path(__file__).parent / "ddp_eval_gather.py"), str(tmp_path)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert [r["calls"] for r in ranks] == [[64, 64, 23]] * 2  # both ranks draw 151, in batches of 64
+    got = ranks[0]["results"]
+    assert ranks[1]["results"] == got  # every rank computes the same gathered figures
+
+    counts = [21, 21, 21, 21, 20, 20, 20, 7]  # rank 0's 151 points; rank 1 adds none (its on-mode 151st is unused)
+    assert got["high_quality301"] == pytest.approx(151 / 301, rel=1e-6)
+    assert got["modes_captured301"] == 7  # mode 7's 7 points: below 301 / 8 / 4, above 151 / 8 / 4
+    assert got["mode_kl301"] == pytest.approx(sum(c / 151 * math.log(8 * c / 151) for c in counts), rel=1e-5)
+    datamodule = build_datamodule()
+    centers, sigma = datamodule.centers, datamodule.cfg.sigma
+    alone = mode_stats(rank_samples(0, 151, centers), centers, sigma)
+    assert (alone["high_quality"], alone["modes_captured"]) == (1.0, 8.0)  # what rank 0 alone would report
+
+    # One process on the union of what each rank contributes gives every figure, Parzen included.
+    union = torch.cat([rank_samples(0, 151, centers), rank_samples(1, 150, centers)])
+    single = Evaluator(datamodule, ["modes", "parzen"], NUM_SAMPLES, batch_size=NUM_SAMPLES, log=lambda *_: None)
+    expected = single.run(lambda n, generator: union[:n])
+    assert set(got) == set(expected) == {"modes_captured301", "high_quality301", "mode_kl301", "parzen_ll301",
+                                         "parzen_ll_se301", "parzen_sigma301"}
+    assert got == pytest.approx(expected, rel=1e-9)
 
 
 def assert_one_wandb_run_with_every_row(run: Path, rows: list[dict]) -> None:

@@ -7,8 +7,10 @@ import math
 
 import torch
 
-from lightning_gan.losses import d_minimax
+from lightning_gan.losses import LOSSES
 from lightning_gan.nets.mlp import MLPDiscriminator
+
+d_minimax = LOSSES["minimax"].d
 
 DATA = torch.distributions.Normal(0.0, 1.0)
 

@@ -25,11 +25,11 @@ class RecordingGAN(VanillaGAN):
         self.log_of_steps = []
 
     def discriminator_loss(self, batch):
-        self.log_of_steps.append(("D", batch[0].clone(), self._trainable()))
+        self.log_of_steps.append(("D", batch.images.clone(), self._trainable()))
         return super().discriminator_loss(batch)
 
     def generator_loss(self, batch):
-        self.log_of_steps.append(("G", batch[0].clone(), self._trainable()))
+        self.log_of_steps.append(("G", batch.images.clone(), self._trainable()))
         return super().generator_loss(batch)
 
     def _trainable(self):
@@ -76,4 +76,4 @@ def test_k_d_steps_per_g_step_each_on_a_fresh_batch(k, recording_variant):
     assert (restored.g_steps, restored.d_steps) == (n, k * n)
     checkpoint = torch.load(result.checkpoint, weights_only=True)
     assert checkpoint["lightning_gan_counters"] == {"g_steps": n, "d_steps": k * n, "d_in_cycle": 0, "d_logs": [],
-                                                    "rollbacks": 0}
+                                                    "rollbacks": 0, "reg_logs": {}}

@@ -8,6 +8,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 from torchvision.transforms import v2
 
+from lightning_gan.batch import collate
 from lightning_gan.config import DataConfig
 from lightning_gan.data.resumable import ResumableLoader
 
@@ -33,7 +34,7 @@ def scale_to_signed_unit(images: torch.Tensor) -> torch.Tensor:
 class InMemoryDataModule(L.LightningDataModule):
     """A data set small enough to hold as tensors; subclasses implement ``check`` and ``load``.
 
-    Batches are ``(x, y)``: x float samples, y long labels (mode index for mixtures, 0 if unlabelled).
+    Batches are ``batch.Batch``: images (float samples), labels (long; mode index for mixtures, 0 if unlabelled).
     Shuffled every epoch with the last partial batch dropped, so every D step sees a fresh full batch.
     """
 
@@ -75,11 +76,18 @@ class InMemoryDataModule(L.LightningDataModule):
         self.setup()
         return int(self.y.max().item()) + 1
 
+    @property
+    def label_prior(self) -> list[float]:
+        """Each class's share of the data: conditional models draw their fake labels from it."""
+        self.setup()
+        counts = torch.bincount(self.y, minlength=self.num_classes).double()
+        return (counts / counts.sum()).tolist()
+
     def train_dataloader(self) -> DataLoader:
         """Resumable: its position is saved in checkpoints (see data/resumable.py); it shards itself under DDP."""
         self.setup()
         loader = ResumableLoader(TensorDataset(self.x, self.y), batch_size=self.cfg.batch_size, seed=self.seed,
-                                 num_workers=self.cfg.num_workers)
-        if self.resume_position is not None:  # set by the module when a checkpoint is restored
+                                 num_workers=self.cfg.num_workers, collate_fn=collate)
+        if self.resume_position is not None:  # set by the DataPosition callback when a checkpoint is restored
             loader.load_state_dict(self.resume_position)
         return loader

@@ -4,7 +4,8 @@ Lightning saves the state of any train loader with ``state_dict`` / ``load_state
 it before iterating. The state here is (epoch, batches consumed in it). Epoch e's order is a
 permutation drawn from (seed, e) alone, so it can be re-created and the consumed batches skipped.
 
-Batches are counted when the training step consumes them (``batch_consumed``), not when iterated:
+Batches are counted when the training step consumes them (``batch_consumed``, called by the
+``DataPosition`` callback), not when iterated:
 Lightning prefetches one batch ahead, so a count of yielded batches would be one too many.
 
 The sampler also shards for DDP (``Trainer(use_distributed_sampler=False)``): each rank takes every
@@ -61,12 +62,13 @@ class EpochSampler(Sampler[int]):
 class ResumableLoader(DataLoader):
     """Shuffled full batches (the last partial batch dropped) from an EpochSampler, resumable."""
 
-    def __init__(self, dataset: Dataset, *, batch_size: int, seed: int, num_workers: int = 0):
+    def __init__(self, dataset: Dataset, *, batch_size: int, seed: int, num_workers: int = 0, collate_fn=None):
         sampler = EpochSampler(len(dataset), seed=seed, batch_size=batch_size)
         # Its own generator: a loader without one draws its workers' base seed from the global RNG at
         # every epoch start, which would shift the noise stream of a resumed run.
         super().__init__(dataset, batch_size=batch_size, sampler=sampler, drop_last=True, num_workers=num_workers,
-                         persistent_workers=num_workers > 0, generator=torch.Generator().manual_seed(seed))
+                         persistent_workers=num_workers > 0, generator=torch.Generator().manual_seed(seed),
+                         collate_fn=collate_fn)
 
     def batch_consumed(self) -> None:
         self.sampler.consumed += 1

@@ -74,6 +74,18 @@ class DCGANDiscriminator(nn.Module):
                        nn.LeakyReLU(0.2, True)]
         layers.append(nn.Conv2d(widths[-1], 1, base, 1, 0))  # [N, 1, 1, 1]: one score per image
         self.net = nn.Sequential(*layers)
+        self.feature_shape = (widths[-1], base, base)  # of features(x); plain ints, the state dict is unchanged
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).flatten()  # [N]
+
+    # phi / psi of the projection discriminator (Miyato & Koyama 2018): views of self.net, not new layers,
+    # so parameter names, creation order and seeded initialisation stay those of the plain D.
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """phi(x): the conv body, everything but the final base x base conv."""
+        return self.net[:-1](x)  # [N, C_last, base, base]
+
+    @property
+    def head(self) -> nn.Conv2d:
+        """psi: the final base x base conv; head(features(x)).flatten() is forward(x)."""
+        return self.net[-1]

@@ -77,6 +77,18 @@ class MLPDiscriminator(nn.Module):
             layers.append(nn.Dropout(dropout))
         layers.append(nn.Linear(width, 1))  # a real-valued score (logit); the loss applies any sigmoid
         self.net = nn.Sequential(*layers)
+        self.feature_dim = width  # length of features(x); a plain int, so the state dict is unchanged
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x.flatten(1)).squeeze(1)  # [N]
+
+    # phi / psi of the projection discriminator (Miyato & Koyama 2018): views of self.net, not new layers,
+    # so parameter names, creation order and seeded initialisation stay those of the plain D.
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """phi(x): every layer but the last linear, including its input dropout."""
+        return self.net[:-1](x.flatten(1))  # [N, feature_dim]
+
+    @property
+    def head(self) -> nn.Linear:
+        """psi: the last linear layer; head(features(x)).squeeze(1) is forward(x)."""
+        return self.net[-1]

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from lightning_gan.config import Config, Issue, LatentConfig
-from lightning_gan.module import UnconditionalGAN
+from lightning_gan.objectives import UnconditionalGAN
 from lightning_gan.nets.mlp import MLPDiscriminator, MLPGenerator
 from lightning_gan.registry import VARIANTS
 

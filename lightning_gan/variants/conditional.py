@@ -1,0 +1,82 @@
+"""Conditional GANs (Mirza & Osindero 2014): G(z, y) and D(x, y) with the data set's labels.
+
+``cgan``: the 2014 paper's MLPs; ``cdcgan``: DCGAN-sized convolutional networks. D is conditioned
+by input concatenation (the 2014 paper) or by projection (Miyato & Koyama 2018), and sees real images
+under wrong labels as negatives (Reed et al. 2016); see ``objectives.ConditionalGAN``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from lightning_gan.config import Config, ConditionalConfig, Issue
+from lightning_gan.nets.conditional import (ConditionalDCGANDiscriminator, ConditionalDCGANGenerator,
+                                            ConditionalMLPDiscriminator, ConditionalMLPGenerator)
+from lightning_gan.objectives import ConditionalGAN
+from lightning_gan.registry import VARIANTS
+from lightning_gan.variants.dcgan import Norm, convolutional_checks
+
+
+@dataclass
+class CGANConfig(ConditionalConfig):
+    name: str = "cgan"
+    z_dim: int = 100  # the 2014 paper's MNIST prior dimension
+    g_hidden: list[int] = field(default_factory=lambda: [256, 512])  # G's ReLU layer widths
+    d_hidden: list[int] = field(default_factory=lambda: [512, 256])  # D's LeakyReLU layer widths
+    d_dropout: float = 0.0  # dropout in D (the paper used 0.5 with maxout units)
+
+    def checks(self, cfg: Config) -> Iterator[Issue]:
+        yield from super().checks(cfg)
+        for key in ("g_hidden", "d_hidden"):
+            if not getattr(self, key) or any(width < 1 for width in getattr(self, key)):
+                yield Issue(f"variant.{key}", "needs at least one layer, every width >= 1", f"e.g. variant.{key}=[256,512]")
+        if not 0 <= self.d_dropout < 1:
+            yield Issue("variant.d_dropout", f"must be in [0, 1), got {self.d_dropout}", "e.g. variant.d_dropout=0.5")
+
+
+@VARIANTS.register("cgan")
+class CGAN(ConditionalGAN):
+    Config = CGANConfig
+    tiny_overrides = ["variant.z_dim=4", "variant.g_hidden=[8]", "variant.d_hidden=[8]", "variant.d_dropout=0.1"]
+
+    def build_networks(self):
+        v: CGANConfig = self.cfg.variant
+        images = len(self.data_shape) == 3  # images live in [-1, 1]; 2D points are unbounded
+        generator = ConditionalMLPGenerator(z_dim=v.z_dim, num_classes=self.num_classes, hidden=v.g_hidden,
+                                            out_shape=self.data_shape, tanh_output=images)
+        discriminator = ConditionalMLPDiscriminator(in_shape=self.data_shape, num_classes=self.num_classes,
+                                                    hidden=v.d_hidden, maxout_pieces=0, dropout=v.d_dropout,
+                                                    conditioning=v.d_conditioning)
+        return generator, discriminator
+
+
+@dataclass
+class CDCGANConfig(ConditionalConfig):
+    name: str = "cdcgan"
+    g_width: int = 64  # channels of G's finest hidden map, doubled at each coarser stage (DCGAN: 64)
+    d_width: int = 64  # channels of D's first feature map, doubled per stage
+    g_norm: Norm = "batch"  # DCGAN normalises G with BatchNorm
+    d_norm: Norm = "batch"  # BatchNorm in D; layer or none for gradient-penalty critics
+
+    def checks(self, cfg: Config) -> Iterator[Issue]:
+        yield from super().checks(cfg)
+        yield from convolutional_checks(self, cfg)
+
+    def d_uses_batchnorm(self) -> bool:
+        return self.d_norm == "batch"
+
+
+@VARIANTS.register("cdcgan")
+class CDCGAN(ConditionalGAN):
+    Config = CDCGANConfig
+    tiny_overrides = ["variant.z_dim=8", "variant.g_width=4", "variant.d_width=4"]
+    data_kinds = ("images",)
+
+    def build_networks(self):
+        v: CDCGANConfig = self.cfg.variant
+        channels, side = self.data_shape[0], self.data_shape[-1]
+        generator = ConditionalDCGANGenerator(z_dim=v.z_dim, num_classes=self.num_classes, resolution=side,
+                                              channels=channels, width=v.g_width, norm=v.g_norm)
+        discriminator = ConditionalDCGANDiscriminator(resolution=side, channels=channels, num_classes=self.num_classes,
+                                                      width=v.d_width, norm=v.d_norm, conditioning=v.d_conditioning)
+        return generator, discriminator
