@@ -39,7 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     cmd = sub.add_parser("evaluate", help=text, description=text)
     cmd.add_argument("target", metavar="RUN_DIR_OR_CKPT")
     cmd.add_argument("args", nargs="*", metavar="key=value", help="overrides of the run's config, e.g. data.path=DIR")
-    cmd.add_argument("--metrics", help="comma-separated groups: inception, domain, modes, parzen (default: all that fit)")
+    cmd.add_argument("--metrics", help="comma-separated groups: inception, domain, conditional, modes, parzen "
+                     "(default: all that fit)")
     cmd.add_argument("--num-samples", type=int, help="generated samples (default eval.num_samples, 10000)")
     cmd.add_argument("--out", help="report path (default RUN_DIR/evaluation/g<step>-n<count>.json)")
     text = "write a PNG grid of samples from a run's generator (the EMA copy when trained with one)"

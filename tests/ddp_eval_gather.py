@@ -48,6 +48,34 @@ def rank_samples(rank: int, n: int, centers: torch.Tensor) -> torch.Tensor:
     return far
 
 
+FEATURES_REAL, FEATURES_CLASSES = 201, 3  # real features split 101 + 100 by rank (as Evaluator.prepare_real does)
+
+
+def feature_inputs(rank: int) -> dict[str, torch.Tensor]:
+    """Rank `rank`'s share of real features, and its fake features and logits (shares 101 + 100).
+
+    rank 0's fakes sit next to real points and spread over the 3 classes; rank 1's lie far away, all class 0.
+    """
+    g = torch.Generator().manual_seed(0)
+    real = torch.randn(FEATURES_REAL, 4, generator=g, dtype=torch.float64).float()
+    n = 101 if rank == 0 else 100
+    if rank == 0:
+        fake = real[:n] + 0.01 * torch.randn(n, 4, generator=g, dtype=torch.float64).float()
+        classes = torch.arange(n) % FEATURES_CLASSES
+    else:
+        fake = torch.randn(n, 4, generator=torch.Generator().manual_seed(1)) + 50.0
+        classes = torch.zeros(n, dtype=torch.long)
+    logits = torch.nn.functional.one_hot(classes, FEATURES_CLASSES).float()
+    return {"real": real[rank::WORLD_SIZE], "fake": fake, "logits": logits}
+
+
+def feature_metrics():
+    from lightning_gan.metrics.features import FeatureMetrics
+
+    return FeatureMetrics(num_features=4, prefix="", n_tag="", score_name=None,
+                          class_prior=torch.ones(FEATURES_CLASSES), kid_subset_size=50)
+
+
 def _worker(rank: int, out_dir: str) -> None:
     dist.init_process_group("gloo", init_method=f"file://{Path(out_dir) / 'store'}", rank=rank,
                             world_size=WORLD_SIZE)
@@ -69,11 +97,20 @@ def _worker(rank: int, out_dir: str) -> None:
         return points
 
     results = evaluator.run(sample)
-    (Path(out_dir) / f"rank{rank}.json").write_text(json.dumps({"results": results, "calls": calls}))
+
+    # FeatureMetrics (FID, k-NN precision / recall, density / coverage, class histogram): torchmetrics
+    # gathers uneven shares itself in compute()
+    inputs, features = feature_inputs(rank), feature_metrics()
+    features.update({"features": inputs["real"]}, real=True)
+    features.update({"features": inputs["fake"], "logits": inputs["logits"]}, real=False)
+    (Path(out_dir) / f"rank{rank}.json").write_text(json.dumps({"results": results, "calls": calls,
+                                                                "features": features.compute()}))
     dist.barrier()
     dist.destroy_process_group()
 
 
 if __name__ == "__main__":
-    build_datamodule()  # registry and data modules imported before the fork too
+    from lightning_gan.registry import load_all
+
+    load_all()  # only imports before the fork: a parent that ran torch ops (its OpenMP pool) can hang the children
     mp.start_processes(_worker, args=(sys.argv[1],), nprocs=WORLD_SIZE, join=True, start_method="fork")

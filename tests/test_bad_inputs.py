@@ -1,5 +1,7 @@
 """Bad input, table-driven: each exits 2 with what is wrong and how to fix it, and touches no output."""
+import contextlib
 import hashlib
+import shutil
 from pathlib import Path
 
 import pytest
@@ -53,23 +55,33 @@ def tree(root: Path) -> dict:
     return {str(p): hashlib.sha1(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    """An existing finished run and the inputs for the data cases, made once for the module."""
+    root = tmp_path_factory.mktemp("bad_inputs_workspace")
+    with contextlib.chdir(root):
+        assert main(["fit", *TINY, "run.name=keep"]) == 0
+        Path("runs/nockpt").mkdir()
+        Path("runs/nockpt/config.yaml").write_text(Path("runs/keep/config.yaml").read_text())
+        Path("imgs").mkdir()
+        Path("corrupt").mkdir()
+        (Path("corrupt") / "a.png").write_bytes(b"\x89PNG but not really")
+        Path("broken.yaml").write_text("train: {k: [1,\n")
+        Path("sweep.yaml").write_text("program: x\nmethod: grid\nparameters:\n  optim.d.lrr: {values: [0.001]}\n"
+                                      "command: [python, -m, lightning_gan, fit, '${args_no_hyphens}']\n")
+    return root
+
+
 @pytest.fixture
-def workspace(tmp_path):
-    """An existing finished run, inputs for the data cases, and a fingerprint of everything."""
-    assert main(["fit", *TINY, "run.name=keep"]) == 0
-    Path("runs/nockpt").mkdir()
-    Path("runs/nockpt/config.yaml").write_text(Path("runs/keep/config.yaml").read_text())
-    Path("imgs").mkdir()
-    Path("corrupt").mkdir()
-    (Path("corrupt") / "a.png").write_bytes(b"\x89PNG but not really")
-    Path("broken.yaml").write_text("train: {k: [1,\n")
-    Path("sweep.yaml").write_text("program: x\nmethod: grid\nparameters:\n  optim.d.lrr: {values: [0.001]}\n"
-                                  "command: [python, -m, lightning_gan, fit, '${args_no_hyphens}']\n")
+def workspace(template, tmp_path):
+    """A private copy of the template in this test's directory (the cwd), and a fingerprint of everything."""
+    shutil.copytree(template, tmp_path, dirs_exist_ok=True, symlinks=True)
     return tree(tmp_path)
 
 
 def test_there_are_at_least_25_distinct_bad_inputs():
-    assert len(CASES) >= 25
+    # distinct command lines, not just names: a case copied under a second name does not count
+    assert len({tuple(args) for args, _ in CASES.values()}) == len(CASES) >= 25
 
 
 @pytest.mark.parametrize("name", list(CASES))

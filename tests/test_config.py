@@ -4,9 +4,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from lightning_gan.cli import main
-from lightning_gan.config import ConfigError, config_from_dict, load_config, to_dict
+from lightning_gan.config import ConfigError, config_from_dict, flatten, load_config, to_dict
 
 CONFIGS = sorted((Path(__file__).parents[1] / "configs").glob("*.yaml"))
 
@@ -14,7 +15,9 @@ CONFIGS = sorted((Path(__file__).parents[1] / "configs").glob("*.yaml"))
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
 def test_every_shipped_config_loads(path):
     cfg = load_config(path)
-    assert cfg.variant.name and cfg.data.name
+    written = flatten(yaml.safe_load(path.read_text()))
+    loaded = flatten(to_dict(cfg))
+    assert {key: loaded.get(key) for key in written} == written  # every value the file sets is in effect
 
 
 def test_shipped_configs_exist():

@@ -43,7 +43,7 @@ def test_mixture_metrics_are_gathered_over_both_ranks(tmp_path):
     Rank 0's points sit on mode centres, rank 1's far from every mode, so one rank alone gives other values:
     high_quality 1 (rank 0) or 0 (rank 1) instead of 151/301, and 8 modes captured instead of 7.
     """
-    from ddp_eval_gather import NUM_SAMPLES, build_datamodule, rank_samples
+    from ddp_eval_gather import NUM_SAMPLES, build_datamodule, feature_inputs, feature_metrics, rank_samples
     from lightning_gan.evaluation import Evaluator
     from lightning_gan.metrics.mixture import mode_stats
 
@@ -72,6 +72,20 @@ def test_mixture_metrics_are_gathered_over_both_ranks(tmp_path):
     assert set(got) == set(expected) == {"modes_captured301", "high_quality301", "mode_kl301", "parzen_ll301",
                                          "parzen_ll_se301", "parzen_sigma301"}
     assert got == pytest.approx(expected, rel=1e-9)
+
+    # Feature metrics: the gathered figures are those of one process holding every rank's features.
+    union = [feature_inputs(r) for r in (0, 1)]
+    single = feature_metrics()
+    single.update({"features": torch.cat([u["real"] for u in union])}, real=True)
+    single.update({"features": torch.cat([u["fake"] for u in union]),
+                   "logits": torch.cat([u["logits"] for u in union])}, real=False)
+    expected = single.compute()
+    features = ranks[0]["features"]
+    assert ranks[1]["features"] == features
+    assert features == pytest.approx(expected, rel=1e-5, abs=1e-6)
+    # rank 0's 101 fakes sit on real points, rank 1's 100 far away: shares of all 201, not of one rank's
+    assert features["precision"] == pytest.approx(101 / 201) and features["top_class_share"] == pytest.approx(134 / 201)
+    assert features["classes_generated"] == 3
 
 
 def assert_one_wandb_run_with_every_row(run: Path, rows: list[dict]) -> None:
@@ -109,7 +123,8 @@ def test_two_process_ddp_feature_metrics_with_uneven_shares(tmp_path, monkeypatc
     evals = [r for r in rows if "eval/domain_fid201" in r]
     assert [r["g_step"] for r in evals] == [10, 20]
     for r in evals:
-        assert r["eval/domain_fid201"] > 0 and 0 <= r["eval/domain_coverage201"] <= 1
+        # exact gathered values on known features: test_mixture_metrics_are_gathered_over_both_ranks
+        assert r["eval/domain_fid201"] > 0 and {"eval/domain_coverage201", "eval/domain_precision201"} <= set(r)
         assert r["eval/domain_top_class_share201"] * 201 == pytest.approx(round(r["eval/domain_top_class_share201"] * 201), abs=1e-3)
 
 

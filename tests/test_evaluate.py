@@ -3,10 +3,16 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from lightning_gan.cli import main
+from lightning_gan.config import load_config
+from lightning_gan.data.mixtures import mixture_centers
+from lightning_gan.evaluation import SAMPLE_SEED
 from lightning_gan.loggers import read_jsonl
 from lightning_gan.metrics import classifier, inception
+from lightning_gan.metrics.mixture import mode_stats
+from lightning_gan.module import load_module
 
 QUICK = ["train.log_every=5", "train.sample_every=1000", "train.checkpoint_every=1000", "trainer.accelerator=cpu",
          "run.wandb.mode=disabled", "--quiet"]
@@ -27,6 +33,23 @@ def digits_args(*extra):
     return [str(REPO / DIGITS[0]), *DIGITS[1:], *extra]
 
 
+def real_domain_metrics(n: int) -> dict:
+    """Domain metrics of real digits the reference does not hold (the classifier's training split)."""
+    from lightning_gan.evaluate_run import build_datamodule
+    from lightning_gan.evaluation import Evaluator
+
+    datamodule = build_datamodule(load_config(str(REPO / DIGITS[0]), ["trainer.accelerator=cpu"]))
+    train_idx, _ = classifier._split(len(datamodule.x))
+    images = datamodule.x[train_idx[:n]]
+    drawn = [0]
+
+    def sample(k, generator):
+        drawn[0] += k
+        return images[drawn[0] - k: drawn[0]]
+
+    return Evaluator(datamodule, ["domain"], n, log=lambda *_: None).run(sample)
+
+
 def report_of(capsys) -> dict:
     out = capsys.readouterr().out
     return json.loads(Path(out.rsplit("report: ", 1)[1].strip()).read_text())
@@ -40,7 +63,17 @@ def test_mixture_run_is_evaluated_for_modes_and_parzen(capsys):
     metrics = report["metrics"]
     assert set(metrics) == {"modes_captured500", "high_quality500", "mode_kl500", "parzen_ll500",
                             "parzen_ll_se500", "parzen_sigma500"}
-    assert 0 <= metrics["modes_captured500"] <= 8 and metrics["parzen_ll_se500"] > 0
+    # the mode figures are those of the checkpoint's G on the fixed evaluation noise, recomputed here
+    module = load_module("runs/ring/checkpoints/last.ckpt").eval()
+    generator = torch.Generator().manual_seed(SAMPLE_SEED)
+    with torch.no_grad():  # eval.batch_size 250: two draws from one generator, as the evaluator makes them
+        samples = torch.cat([module.sample(module.sample_z(250, generator=generator)) for _ in range(2)])
+    data = module.cfg.data
+    expected = mode_stats(samples, mixture_centers(data.layout, data.n_modes, data.radius), data.sigma)
+    assert metrics["modes_captured500"] == expected["modes_captured"]
+    assert metrics["high_quality500"] == pytest.approx(expected["high_quality"])
+    assert metrics["mode_kl500"] == pytest.approx(expected["mode_kl"], nan_ok=True)
+    assert metrics["parzen_ll_se500"] > 0
     assert "held-out" in report["protocol"]["parzen"]
     assert Path("runs/ring/evaluation/g0000030-n500.json").is_file()
     assert main(["evaluate", "runs/ring", "--num-samples", "500"]) == 0  # a second report never overwrites
@@ -57,7 +90,12 @@ def test_domain_metrics_with_a_prepared_classifier_and_a_warm_cache(capsys):
     for key in ("fid", "kid", "classifier_score", "class_kl", "classes_generated", "top_class_share",
                 "precision", "recall", "density", "coverage"):
         assert f"domain_{key}200" in metrics, key
-    assert 0 <= metrics["domain_classes_generated200"] <= 10 and metrics["domain_fid200"] > 0
+    # against 200 real training digits through the same protocol (measured: FID 0.22 and 9 classes for the
+    # real digits, FID 9.1 and 2 classes for this 20-step G): real data is far closer and spans more classes
+    real = real_domain_metrics(200)
+    assert real["domain_classes_generated200"] >= 8  # the small 2k-sample classifier may miss one
+    assert metrics["domain_fid200"] > 5 * real["domain_fid200"] > 0
+    assert metrics["domain_classes_generated200"] < real["domain_classes_generated200"]
     assert report["protocol"]["real_cache_hits"] == {"domain": False}
     assert report["protocol"]["domain_classifier_accuracy"] > 0.5
     assert main(["evaluate", "runs/d", "--metrics", "domain", "--num-samples", "200"]) == 0
@@ -83,7 +121,7 @@ def test_fit_logs_in_training_metrics_with_the_count_in_the_key():
     rows = [row for row in read_jsonl(Path("runs/m/metrics.jsonl")) if "eval/mode_kl300" in row]
     assert [row["g_step"] for row in rows] == [10, 20]
     assert not any("inception" in key or "evaluator" in key for key in
-                   __import__("torch").load("runs/m/checkpoints/last.ckpt", weights_only=True)["state_dict"])
+                   torch.load("runs/m/checkpoints/last.ckpt", weights_only=True)["state_dict"])
 
 
 @pytest.mark.parametrize("args, message", [

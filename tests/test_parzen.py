@@ -100,7 +100,10 @@ def test_select_sigma_warns_and_returns_edge():
 def test_default_grid_runs():
     x, centers = _data(10, 30, 3)
     best, curve = select_sigma(centers, x)
-    assert curve.shape == (10,) and 0.1 - 1e-9 <= best <= 1.0 + 1e-9
+    grid = torch.logspace(-1, 0, 10, dtype=torch.float64)  # the documented default: ten σ from 0.1 to 1.0
+    expected = parzen_log_likelihood(x, centers, grid).mean(0)  # mean validation log-likelihood per σ
+    torch.testing.assert_close(curve, expected)
+    assert best == pytest.approx(float(grid[int(expected.argmax())]))
 
 
 def test_evaluate_reports_mean_and_standard_error():
