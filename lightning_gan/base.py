@@ -279,7 +279,7 @@ class BaseModule(L.LightningModule):
         buffers = [b for b in self.buffers() if b.dtype.is_floating_point or b.dtype in (torch.long, torch.int)]
         if not buffers:
             return
-        for dtype in {b.dtype for b in buffers}:
+        for dtype in sorted({b.dtype for b in buffers}, key=str):  # one order on every rank: collectives pair up
             group = [b for b in buffers if b.dtype == dtype]
             flat = torch.cat([b.detach().flatten() for b in group])
             torch.distributed.broadcast(flat, src=0)

@@ -13,6 +13,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
+from lightning_gan.base import Generated
 from lightning_gan.evaluation import Evaluator  # imported once, before the fork (torchmetrics takes seconds)
 
 WORLD_SIZE = 2
@@ -90,11 +91,11 @@ def _worker(rank: int, out_dir: str) -> None:
                           world_size=WORLD_SIZE, gather=gather, log=lambda *_: None)
     drawn, calls = [0], []
 
-    def sample(n: int, generator: torch.Generator) -> torch.Tensor:
+    def sample(n: int, generator: torch.Generator) -> Generated:
         calls.append(n)
         points = rank_samples(rank, drawn[0] + n, datamodule.centers)[drawn[0]:]
         drawn[0] += n
-        return points
+        return Generated(points, None)
 
     results = evaluator.run(sample)
 

@@ -44,6 +44,7 @@ def test_mixture_metrics_are_gathered_over_both_ranks(tmp_path):
     high_quality 1 (rank 0) or 0 (rank 1) instead of 151/301, and 8 modes captured instead of 7.
     """
     from ddp_eval_gather import NUM_SAMPLES, build_datamodule, feature_inputs, feature_metrics, rank_samples
+    from lightning_gan.base import Generated
     from lightning_gan.evaluation import Evaluator
     from lightning_gan.metrics.mixture import mode_stats
 
@@ -68,7 +69,7 @@ def test_mixture_metrics_are_gathered_over_both_ranks(tmp_path):
     # One process on the union of what each rank contributes gives every figure, Parzen included.
     union = torch.cat([rank_samples(0, 151, centers), rank_samples(1, 150, centers)])
     single = Evaluator(datamodule, ["modes", "parzen"], NUM_SAMPLES, batch_size=NUM_SAMPLES, log=lambda *_: None)
-    expected = single.run(lambda n, generator: union[:n])
+    expected = single.run(lambda n, generator: Generated(union[:n], None))
     assert set(got) == set(expected) == {"modes_captured301", "high_quality301", "mode_kl301", "parzen_ll301",
                                          "parzen_ll_se301", "parzen_sigma301"}
     assert got == pytest.approx(expected, rel=1e-9)
@@ -152,9 +153,9 @@ def test_torchrun_launch_writes_one_run_and_needs_a_run_name(tmp_path):
 RANK_CASES = {  # the 2014 MLP GAN, and DCGAN with BatchNorm in D and k = 2
     "gan": ["variant.name=gan", "variant.z_dim=4", "variant.g_hidden=[16]", "variant.d_hidden=[16]",
             "data.name=synthetic", "data.shape=[2]", "train.k=1"],
-    "dcgan_bn_k2": ["variant.name=dcgan", "variant.z_dim=8", "variant.g_width=4", "variant.d_width=4",
-                    "variant.d_norm=batch", "data.name=synthetic", "data.shape=[1,16,16]", "train.k=2",
-                    "train.ema_decay=0.9"],  # the EMA copy of G is compared too
+    "dcgan_bn_k3": ["variant.name=dcgan", "variant.z_dim=8", "variant.g_width=4", "variant.d_width=4",
+                    "variant.d_norm=batch", "data.name=synthetic", "data.shape=[1,16,16]", "train.k=3",
+                    "train.ema_decay=0.9"],  # the EMA copy of G (and its BatchNorm buffers) is compared too
     "wgan_gp_k2": ["variant.name=dcgan", "variant.z_dim=8", "variant.g_width=4", "variant.d_width=4",
                    "variant.d_norm=layer", "loss=wasserstein", "penalty.name=gp", "data.name=synthetic",
                    "data.shape=[1,16,16]", "train.k=2"],
@@ -173,9 +174,12 @@ def test_parameters_are_identical_on_both_ranks_after_every_step(tmp_path, case)
     proc = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
-    k = 1 if case == "gan" else 2
+    k = {"gan": 1, "dcgan_bn_k3": 3, "wgan_gp_k2": 2}[case]
     assert result["world_size"] == 2 and result["g_steps"] == 8 and result["batches"] == 8 * k
     assert result["max_difference"] == 0.0  # bitwise equal after every D step and every G step
+    # every buffer too: BatchNorm running statistics of G, D and the EMA copy, and the EMA's counter
+    assert result["buffers"] == {"gan": 0, "dcgan_bn_k3": 16, "wgan_gp_k2": 6}[case]
+    assert result["max_buffer_difference"] == 0.0
 
 
 @pytest.mark.slow
