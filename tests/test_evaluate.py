@@ -35,6 +35,7 @@ def digits_args(*extra):
 
 def real_domain_metrics(n: int) -> dict:
     """Domain metrics of real digits the reference does not hold (the classifier's training split)."""
+    from lightning_gan.base import Generated
     from lightning_gan.evaluate_run import build_datamodule
     from lightning_gan.evaluation import Evaluator
 
@@ -45,7 +46,7 @@ def real_domain_metrics(n: int) -> dict:
 
     def sample(k, generator):
         drawn[0] += k
-        return images[drawn[0] - k: drawn[0]]
+        return Generated(images[drawn[0] - k: drawn[0]], None)
 
     return Evaluator(datamodule, ["domain"], n, log=lambda *_: None).run(sample)
 

@@ -5,10 +5,10 @@ from typing import ClassVar
 
 import lightning as L
 import torch
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader
 from torchvision.transforms import v2
 
-from lightning_gan.batch import collate
+from lightning_gan.batch import TensorBatches, collate
 from lightning_gan.config import DataConfig
 from lightning_gan.data.resumable import ResumableLoader
 
@@ -86,7 +86,7 @@ class InMemoryDataModule(L.LightningDataModule):
     def train_dataloader(self) -> DataLoader:
         """Resumable: its position is saved in checkpoints (see data/resumable.py); it shards itself under DDP."""
         self.setup()
-        loader = ResumableLoader(TensorDataset(self.x, self.y), batch_size=self.cfg.batch_size, seed=self.seed,
+        loader = ResumableLoader(TensorBatches(self.x, self.y), batch_size=self.cfg.batch_size, seed=self.seed,
                                  num_workers=self.cfg.num_workers, collate_fn=collate)
         if self.resume_position is not None:  # set by the DataPosition callback when a checkpoint is restored
             loader.load_state_dict(self.resume_position)
