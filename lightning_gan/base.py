@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Iterable, NamedTuple, Optional, Sequence
+from typing import Callable, ClassVar, Iterable, NamedTuple, Optional, Sequence
 
 import lightning as L
 import numpy as np

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import torch
 
@@ -23,6 +23,9 @@ from lightning_gan.metrics.features import FeatureMetrics, RealFeatureCache, cou
 from lightning_gan.metrics.inception import RESIZE, cache_dir
 from lightning_gan.metrics.mixture import mode_stats
 from lightning_gan.metrics.parzen import parzen_evaluate
+
+if TYPE_CHECKING:
+    from lightning_gan.base import Generated
 
 Sampler = Callable[[int, torch.Generator], "Generated"]  # module.generate: (n, generator) -> samples (and labels)
 PARZEN_SIGMAS = torch.logspace(-2, 1, 25)  # 0.01..10 covers 2D mixtures (σ 0.05) and pixels in [0, 1]
