@@ -16,7 +16,7 @@ Reported per case: G steps/s in steady state (from the batch where the G step co
 10% of the run to the last batch), G steps/s over the whole loop, and ours / plain (the median of
 the per-repeat ratios). Saves bench/results/overhead.json.
 
-    python bench/overhead.py                      # both cases, default lengths (~4 min on 2 cores)
+    python bench/overhead.py                      # both cases, default lengths (~8 min on 2 cores)
     python bench/overhead.py --cases mlp --g-steps 2000 --repeats 5
 """
 from __future__ import annotations
@@ -54,7 +54,7 @@ CASES = {  # name -> (description, config file or None, overrides, default G ste
     "mlp": ("2014 MLP GAN, ring of 8 (embedded default: batch 256, k=1)", None, [], 800, 0.90),
     "dcgan": ("DCGAN 32x32 on digits (batch 64, Adam 2e-4, beta1 0.5, k=1)", None,
               ["variant.name=dcgan", "data.name=digits", "data.image_size=32", "data.batch_size=64",
-               "optim.g.lr=2e-4", "optim.g.beta1=0.5", "optim.d.lr=2e-4", "optim.d.beta1=0.5"], 60, 0.97),
+               "optim.g.lr=2e-4", "optim.g.beta1=0.5", "optim.d.lr=2e-4", "optim.d.beta1=0.5"], 150, 0.97),
 }
 WARMUP_FRACTION = 0.10  # steady-state timing starts at the batch where g_steps first reaches this share
 

@@ -103,6 +103,7 @@ class BaseModule(L.LightningModule):
         self.last_logged: dict[str, float] = {}  # the last logged row (the progress bar shows it)
         self._optimizer_names: list[str] = []
         self._base_lrs: dict[str, float] = {}
+        self._plain_backward = False  # set per fit: loss.backward() where Lightning's would only add empty hooks
 
     # ---------------------------------------------------------------- what a family provides
     def build(self) -> None:
@@ -242,7 +243,10 @@ class BaseModule(L.LightningModule):
         self.toggle_optimizer(optimizer)
         loss, logs = loss_fn(batch)
         optimizer.zero_grad(set_to_none=True)
-        self.manual_backward(loss)  # not loss.backward(): under DDP this is what syncs gradients
+        if self._plain_backward:
+            loss.backward()
+        else:  # Lightning's path: DDP's gradient sync, AMP's loss scaling, backward hooks
+            self.manual_backward(loss)
         network = getattr(self, self._networks[name])
         if not self.guard.finite(self, loss, network):
             optimizer.zero_grad(set_to_none=True)
@@ -315,6 +319,7 @@ class BaseModule(L.LightningModule):
             torch.manual_seed(self.cfg.train.seed + self.global_rank)
 
     def on_train_start(self) -> None:
+        self._plain_backward = compat.backward_is_plain(self.trainer, self)
         # A resumed run may train longer (train.g_steps grew): its schedules end at the new last step,
         # from the rate the checkpoint restored (a rolled-back run keeps its lowered base rates).
         self._reschedule()

@@ -1,6 +1,7 @@
 """The batch every data module produces and every model reads by name.
 
-Lightning moves dataclass batches to the device field by field, so models never index tuples.
+Models read fields by name, never index tuples. ``Batch.to`` makes Lightning move a batch as one object
+(its generic walk over dataclass fields cost a tiny MLP GAN ~2 % of its step).
 """
 from __future__ import annotations
 
@@ -18,6 +19,15 @@ class Batch:
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
+
+    def to(self, *args, **kwargs) -> "Batch":
+        """Images and target moved (or cast) as ``Tensor.to`` would; labels follow to their device, still long.
+
+        Lightning's batch_to_device calls this.
+        """
+        images = self.images.to(*args, **kwargs)
+        target = None if self.target is None else self.target.to(*args, **kwargs)
+        return Batch(images, self.labels.to(images.device, non_blocking=kwargs.get("non_blocking", False)), target)
 
 
 class TensorBatches(torch.utils.data.Dataset):

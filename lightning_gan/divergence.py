@@ -23,11 +23,14 @@ class Diverged(RuntimeError):
     """Training produced a non-finite value; the CLI prints it and exits with status 3."""
 
 
-def gradients_finite(network: nn.Module) -> torch.Tensor:
-    grads = [p.grad for p in network.parameters() if p.grad is not None]
+def all_finite(loss: torch.Tensor, network: nn.Module | None) -> torch.Tensor:
+    """The loss and, unless ``network`` is None, every gradient norm of it are finite: a few ops in all."""
+    loss = loss.detach().reshape(-1)
+    grads = [p.grad for p in network.parameters() if p.grad is not None] if network is not None else []
     if not grads:
-        return torch.tensor(True)
-    return torch.isfinite(torch.stack(torch._foreach_norm(grads))).all()
+        return loss.isfinite().all()
+    norms = torch._foreach_norm(grads)  # a norm is finite exactly when every entry of its tensor is
+    return torch.cat([loss.to(norms[0]), torch.stack(norms)]).isfinite().all()
 
 
 class DivergenceGuard:
@@ -36,10 +39,10 @@ class DivergenceGuard:
         self.rollbacks = 0
 
     def finite(self, module, loss: torch.Tensor, network: nn.Module) -> bool:
-        ok = torch.isfinite(loss.detach()).all()
-        if str(module.trainer.precision) != "16-mixed":
-            ok = ok & gradients_finite(network).to(ok.device)
-        return module.trainer.strategy.reduce_boolean_decision(bool(ok), all=True)
+        trainer = module.trainer
+        # under 16-mixed the gradients are still scaled: GradScaler skips their inf steps itself
+        ok = bool(all_finite(loss, network if str(trainer.precision) != "16-mixed" else None))
+        return trainer.strategy.reduce_boolean_decision(ok, all=True) if trainer.world_size > 1 else ok
 
     def handle(self, module, network_name: str, loss: torch.Tensor) -> None:
         """Rolls back, or raises Diverged with what, where and how to go on."""
