@@ -7,12 +7,14 @@ steps (k + 1 per G step); these callbacks read the module's own ``g_steps`` inst
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback, TQDMProgressBar
+from lightning.pytorch.callbacks.progress.tqdm_progress import Tqdm
 from lightning.pytorch.loggers import WandbLogger
 from lightning.pytorch.utilities import rank_zero_only
 from lightning.pytorch.utilities.exceptions import SIGTERMException
@@ -171,13 +173,19 @@ class GStepCheckpoint(_EveryGSteps):
 
 
 class GStepProgressBar(TQDMProgressBar):
-    """One bar over the whole run, counted in G steps (epochs mean little for GAN training)."""
+    """One bar over the whole run, counted in G steps (epochs mean little for GAN training).
+
+    A resumed run's bar starts at the restored G step, and its rate counts only this process's steps.
+    """
+
+    def on_train_start(self, trainer, module) -> None:
+        # Lightning's own bar would first draw "Training: 0/?" (per epoch); tqdm's rate counts from `initial`
+        self.train_progress_bar = Tqdm(desc="G steps", total=module.cfg.train.g_steps, initial=module.g_steps,
+                                       position=2 * self.process_position, disable=self.is_disabled, leave=True,
+                                       dynamic_ncols=True, file=sys.stdout, smoothing=0, bar_format=self.BAR_FORMAT)
 
     def on_train_epoch_start(self, trainer, *_: Any) -> None:
-        bar = self.train_progress_bar
-        if bar.total != trainer.lightning_module.cfg.train.g_steps:
-            bar.reset(total=trainer.lightning_module.cfg.train.g_steps)
-            bar.set_description("G steps")
+        """The bar spans epochs: Lightning's reset to a per-epoch count is skipped."""
 
     def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
         bar = self.train_progress_bar

@@ -25,6 +25,13 @@ def saved_train_loader_state(checkpoint: dict) -> Optional[dict[str, Any]]:
     return states[0] if states else None
 
 
+def drop_unset_wandb_anonymous(logger) -> None:
+    """Lightning's WandbLogger passes ``anonymous=None`` to ``wandb.init`` even when the user set nothing,
+    and W&B >= 0.22 warns "The anonymous setting has no effect" for any value: leave the key out."""
+    if logger._wandb_init.get("anonymous", "set") is None:
+        del logger._wandb_init["anonymous"]
+
+
 def backward_is_plain(trainer, module: L.LightningModule) -> bool:
     """Whether Lightning's ``manual_backward`` would do nothing but ``loss.backward()`` in this fit.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Literal, Optional, Sequence
@@ -368,7 +369,25 @@ def _describe(err: OmegaConfBaseException, schema: DictConfig) -> Issue:
     if isinstance(err, MissingMandatoryValue):
         return Issue(key, "required value is missing (it has no default)", f"set it, e.g. {key}=...")
     default = OmegaConf.select(schema, key, default=None)
+    choices = _choices(schema, key)
+    if choices and getattr(err, "value", None) is not None:
+        close = difflib.get_close_matches(str(err.value), choices, n=1)
+        if close:
+            return Issue(key, f"unknown choice {str(err.value)!r}",
+                         f"did you mean {key}={close[0]}? choices: {', '.join(choices)}")
+        return Issue(key, f"unknown choice {str(err.value)!r}", f"choose one of {', '.join(choices)} "
+                     f"(default {key}={default})")
     return Issue(key, problem, f"give a valid value, e.g. the default {key}={default}")
+
+
+def _choices(schema: DictConfig, key: str) -> list[str]:
+    """The values a ``Literal`` field allows, read from the schema's declared type."""
+    parent, _, leaf = key.rpartition(".")
+    node = OmegaConf.select(schema, parent) if parent else schema
+    if not isinstance(node, DictConfig) or leaf not in node:
+        return []
+    declared = node._get_node(leaf)._metadata.ref_type
+    return [str(choice) for choice in typing.get_args(declared)] if typing.get_origin(declared) is Literal else []
 
 
 # ---------------------------------------------------------------- cross-field checks
@@ -405,8 +424,10 @@ def validate(cfg: Config) -> None:
     need(e.num_samples >= 10, "eval.num_samples", f"must be >= 10, got {e.num_samples}", "e.g. eval.num_samples=10000")
     need(e.batch_size >= 1, "eval.batch_size", f"must be >= 1, got {e.batch_size}", "e.g. eval.batch_size=250")
     for name in e.metrics:
+        close = difflib.get_close_matches(name, ["auto", *METRIC_GROUPS], n=1)
         need(name in ("auto", *METRIC_GROUPS), "eval.metrics", f"unknown metric group {name!r}",
-             f"choose from auto, {', '.join(METRIC_GROUPS)}, e.g. eval.metrics=[inception,domain]")
+             (f"did you mean {close[0]!r}? " if close else "")
+             + f"choose from auto, {', '.join(METRIC_GROUPS)}, e.g. eval.metrics=[inception,domain]")
     if cfg.run.name is not None:
         need(cfg.run.name not in ("", ".", "..") and "/" not in cfg.run.name, "run.name",
              f"{cfg.run.name!r} is not a plain directory name", "use letters, digits, - and _")

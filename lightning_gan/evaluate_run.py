@@ -10,6 +10,7 @@ import torch
 
 from lightning_gan.config import Config, ConfigError, Issue, load_config, override_config, to_dict
 from lightning_gan.data.base import DataError
+from lightning_gan.quiet import silence_third_party_noise
 
 
 def find_checkpoint(target: str) -> Path:
@@ -45,8 +46,10 @@ def build_datamodule(cfg: Config):
 def evaluate(target: str, overrides: Sequence[str] = (), *, metrics: list[str] | None = None,
              num_samples: int | None = None, out: str | None = None, log=print) -> tuple[dict, Path]:
     """Checkpoint -> JSON report (metrics and protocol). Bad input raises before anything is generated."""
-    from lightning_gan.evaluation import Evaluator
+    from lightning_gan.evaluation import Evaluator, check_groups, facts_of
+    from lightning_gan.metrics.classifier import ClassifierMissing
 
+    silence_third_party_noise()
     ckpt = find_checkpoint(target)
     module = load_checkpoint(ckpt)
     extra = list(overrides) + ([f"eval.num_samples={num_samples}"] if num_samples is not None else []) \
@@ -63,9 +66,21 @@ def evaluate(target: str, overrides: Sequence[str] = (), *, metrics: list[str] |
                                  "evaluate against the data the run was trained on (drop or fix the data.* overrides)")])
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     module.eval().to(device)
-    evaluator = Evaluator(datamodule, cfg.eval.metrics, cfg.eval.num_samples, batch_size=cfg.eval.batch_size,
-                          inception_weights=cfg.eval.inception_weights, device=device, conditional=module.conditional,
-                          log=log)
+    try:
+        evaluator = Evaluator(datamodule, cfg.eval.metrics, cfg.eval.num_samples, batch_size=cfg.eval.batch_size,
+                              inception_weights=cfg.eval.inception_weights, device=device,
+                              conditional=module.conditional, log=log)
+    except ClassifierMissing as err:  # both ways out, spelled for this run
+        run_config = ckpt.parent.parent / "config.yaml"
+        run_config = run_config if run_config.is_file() else "CONFIG.yaml"  # a checkpoint outside its run directory
+        data_overrides = " ".join(o for o in overrides if o.startswith("data."))
+        prepare = f"lightning-gan prepare classifier {run_config}" + (f" {data_overrides}" if data_overrides else "")
+        others = [g for g in check_groups(["auto"], facts_of(datamodule), module.conditional)
+                  if g not in ("domain", "conditional")]
+        raise ClassifierMissing(f"{str(err).splitlines()[0]}\n      fix: {prepare}   (trains it once, a few minutes "
+                                f"on 2 cores; cached for every run on this data)\n       or: lightning-gan evaluate "
+                                f"{target} --metrics {','.join(others) or 'inception'}   (without the domain "
+                                "metrics)") from None
     started = time.perf_counter()
     evaluator.prepare_real()
     results = evaluator.run(module.generate)
@@ -150,6 +165,7 @@ def sample_grid(target: str, n: int, *, labels: list[int] | None = None, out: st
 
 
 def prepare(what: str, config_path: str | None, overrides: Sequence[str], force: bool = False, log=print) -> str:
+    silence_third_party_noise()
     if what == "inception":
         from lightning_gan.metrics.inception import prepare_inception
 

@@ -146,6 +146,13 @@ class Evaluator:
         self.protocol: dict = {"n_fake": num_samples, "n_real": self.n_real, "real": "train split, fixed random subset (seed 0)",
                                "sample_seed": SAMPLE_SEED}
         self.feature_groups: list[_FeatureGroup] = []
+        self.domain_net = None  # resolved first: a missing classifier fails in seconds, before Inception loads
+        if "domain" in self.groups or "conditional" in self.groups:
+            from lightning_gan.metrics.classifier import DomainFeatures
+
+            self.domain_net = DomainFeatures(datamodule.cfg.name, train_x).to(self.device)
+            self.protocol.update(domain_classifier=self.domain_net.name,
+                                 domain_classifier_accuracy=self.domain_net.record["held_out_accuracy"])
         if "inception" in self.groups:  # weights are resolved now: a missing file fails before generation
             from lightning_gan.metrics.inception import InceptionFeatures
 
@@ -155,13 +162,6 @@ class Evaluator:
             self.protocol.update(inception_weights=net.weights, resize=RESIZE,
                                  inception_score="reported" if net.has_logits else
                                  "not reported: these weights have no logits layer (converted offline file)")
-        self.domain_net = None
-        if "domain" in self.groups or "conditional" in self.groups:
-            from lightning_gan.metrics.classifier import DomainFeatures
-
-            self.domain_net = DomainFeatures(datamodule.cfg.name, train_x).to(self.device)
-            self.protocol.update(domain_classifier=self.domain_net.name,
-                                 domain_classifier_accuracy=self.domain_net.record["held_out_accuracy"])
         if "conditional" in self.groups:
             self.protocol["conditional"] = ("cond_acc: share of samples the domain classifier assigns to the class they "
                                             "were generated for; labels drawn from the data's class shares; mean over "

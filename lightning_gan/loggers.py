@@ -11,6 +11,7 @@ import yaml
 from lightning.pytorch.loggers import Logger, WandbLogger
 from lightning.pytorch.utilities import rank_zero_only
 
+from lightning_gan import compat
 from lightning_gan.config import Config, flatten, to_dict
 
 
@@ -109,6 +110,7 @@ def make_wandb_logger(cfg: Config, run_dir: Path, run_name: str, metric_keys: se
     logger = WandbLogger(name=display_name(cfg, run_name), save_dir=str(run_dir.resolve()), project=cfg.run.wandb.project,
                          entity=cfg.run.wandb.entity, group=group, tags=tags, mode=mode, job_type="fit",
                          **({"id": resume_id, "resume": "allow"} if resume_id else {}))
+    compat.drop_unset_wandb_anonymous(logger)
     # Flat dotted keys: the names sweeps use and W&B's grouping / parallel-coordinates panels read.
     logger.log_hyperparams(flatten(to_dict(cfg)))
     run = logger.experiment

@@ -16,6 +16,7 @@ from lightning_gan.config import Config, ConfigError, Issue, to_dict, to_yaml
 from lightning_gan.evaluation import eval_keys, facts_of
 from lightning_gan.loggers import JsonlLogger, make_wandb_logger, read_jsonl
 from lightning_gan.module import COUNTERS_KEY
+from lightning_gan.quiet import silence_third_party_noise
 from lightning_gan.registry import DATAMODULES, VARIANTS, load_all
 
 
@@ -24,8 +25,9 @@ class RunResult:
     run_dir: Path
     checkpoint: Path
     final: dict[str, float]  # the last logged value of every metric
-    seconds: float
+    seconds: float  # this process's training loop (trainer.fit), not the run's total
     module: L.LightningModule
+    g_steps_at_start: int = 0  # the G step a resumed run continued from (0 for a new run)
 
 
 RUN_DIR_ENV = "LIGHTNING_GAN_RUN_DIR"  # rank 0's run directory, inherited by the DDP processes it launches
@@ -166,6 +168,7 @@ def fit(cfg: Config, verbose: bool = True, resume: Resume | None = None, callbac
     callbacks: extra Lightning callbacks (e.g. checks of a run from a script or a test).
     """
     load_all()
+    silence_third_party_noise()
     if os.environ.get(RUN_ROOT_ENV) and resume is None:
         cfg.run.root = os.environ[RUN_ROOT_ENV]
     named = Path(cfg.run.root) / cfg.run.name if cfg.run.name else None
@@ -213,13 +216,15 @@ def fit(cfg: Config, verbose: bool = True, resume: Resume | None = None, callbac
             use_distributed_sampler=False,  # the resumable loader shards itself (data/resumable.py)
             sync_batchnorm=cfg.trainer.sync_batchnorm,
             logger=[jsonl], enable_checkpointing=False, enable_model_summary=False,
+            log_every_n_steps=1,  # rows bypass self.log (BaseModule.finish_g_step); this only quiets its warning
             enable_progress_bar=verbose, callbacks=callbacks)
     except (MisconfigurationException, ValueError, RuntimeError) as err:
         raise ConfigError([Issue("trainer", str(err).splitlines()[0],
                                  "check trainer.accelerator / devices / num_nodes / precision for this machine")]) from None
 
+    resumed_at = resume.g_steps if resume is not None else 0
     if resume is not None and other_rank_dir is None:
-        run_dir, resumed_at = resume.checkpoint.parent.parent, resume.g_steps
+        run_dir = resume.checkpoint.parent.parent
         _trim_metrics(run_dir, resumed_at)
         if (run_dir / "config.yaml").read_text() != to_yaml(cfg):  # overrides (e.g. a longer run): keep the old one
             os.replace(run_dir / "config.yaml", run_dir / f"config.before-resume-g{resumed_at}.yaml")
@@ -243,13 +248,13 @@ def fit(cfg: Config, verbose: bool = True, resume: Resume | None = None, callbac
         os.environ.pop(RUN_DIR_ENV, None)
     seconds = time.perf_counter() - start
     if not trainer.is_global_zero:
-        return RunResult(run_dir, checkpoints.last_path, {}, seconds, module)
+        return RunResult(run_dir, checkpoints.last_path, {}, seconds, module, resumed_at)
     if wandb_logger is not None:
         wandb_logger.experiment.finish()  # flush now: the run is read back (and may be synced) right away
     final: dict[str, float] = {}
     for row in read_jsonl(run_dir / "metrics.jsonl"):
         final.update(row)
-    result = RunResult(run_dir, checkpoints.last_path, final, seconds, module)
+    result = RunResult(run_dir, checkpoints.last_path, final, seconds, module, resumed_at)
     if verbose:
         print(describe(result))
     return result
@@ -267,6 +272,9 @@ def describe(result: RunResult) -> str:
     if offline:
         lines.append(f"  W&B         {offline[-1]}  (offline; upload with: wandb sync {offline[-1]})")
     shown = {k: v for k, v in result.final.items() if k.startswith(("train/", "eval/"))}
-    lines.append(f"finished {int(result.final.get('g_step', 0))} G steps in {result.seconds:.1f} s: "
-                 + ", ".join(f"{k.split('/', 1)[1]}={v:.3g}" for k, v in sorted(shown.items())))
+    total = int(result.final.get("g_step", result.module.g_steps))
+    trained = total - result.g_steps_at_start
+    done = (f"trained {trained} G steps in {result.seconds:.1f} s (resumed at G step {result.g_steps_at_start}, "
+            f"now {total})" if result.g_steps_at_start else f"trained {trained} G steps in {result.seconds:.1f} s")
+    lines.append(f"{done}: " + ", ".join(f"{k.split('/', 1)[1]}={v:.3g}" for k, v in sorted(shown.items())))
     return "\n".join(lines)

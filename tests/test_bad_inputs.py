@@ -28,7 +28,7 @@ CASES = {
     "gradient penalty with BatchNorm": (["fit", "variant.name=dcgan", "penalty.name=gp"], "BatchNorm in the critic"),
     "unknown variant": (["fit", "variant.name=stylegan9"], "unknown variant"),
     "unknown data set": (["fit", "data.name=cifar11"], "data.name"),
-    "bad loss name": (["fit", "loss=hinged"], "loss: Invalid value 'hinged'"),
+    "bad loss name": (["fit", "loss=hinged"], "loss: unknown choice 'hinged'"),
     "bad precision": (["fit", "trainer.precision=8-mixed"], "trainer.precision"),
     "zero devices": (["fit", "trainer.devices=0"], "trainer.devices: must be >= 1"),
     "grid of 8 modes": (["fit", "data.layout=grid", "data.n_modes=8"], "perfect square"),

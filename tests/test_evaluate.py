@@ -128,7 +128,8 @@ def test_fit_logs_in_training_metrics_with_the_count_in_the_key():
 @pytest.mark.parametrize("args, message", [
     (["evaluate", "runs/nothing"], "does not exist"),
     (["evaluate", "runs/d", "data.image_size=16"], "generates samples of shape"),
-    (["evaluate", "runs/d", "--metrics", "domain"], "lightning-gan prepare classifier"),
+    (["evaluate", "runs/d", "--metrics", "domain"], "fix: lightning-gan prepare classifier runs/d/config.yaml   ("),
+    (["evaluate", "runs/d", "--metrics", "domain"], "or: lightning-gan evaluate runs/d --metrics inception"),
     (["evaluate", "runs/d", "--metrics", "inception"], "lightning-gan prepare inception"),
     (["evaluate", "runs/d", "--metrics", "modes"], "2D mixture"),
     (["evaluate", "runs/d", "--metrics", "fid"], "unknown metric group"),

@@ -163,3 +163,19 @@ def test_real_feature_cache_is_safe_for_concurrent_agents(tmp_path):
         w.join(60)
     assert [w.exitcode for w in workers] == [0, 0, 0]
     assert counter.value == 1  # computed once, the others waited and read it
+
+
+def test_a_cache_entry_leaves_no_lock_file_even_when_interrupted(tmp_path):
+    from lightning_gan.metrics.features import RealFeatureCache
+
+    cache = RealFeatureCache(tmp_path / "cache")
+    images = torch.zeros(4, 1, 8, 8)
+    features, hit = cache.get("x", images, "net", lambda: {"features": torch.ones(4, 2)})
+    assert not hit and torch.equal(features["features"], torch.ones(4, 2))
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        cache.get("y", images, "net", interrupted)
+    assert sorted(p.suffix for p in (tmp_path / "cache").iterdir()) == [".pt"]  # the first entry, no .lock

@@ -145,3 +145,16 @@ def test_resuming_a_run_that_ended_mid_epoch_continues_its_data_where_it_stopped
     assert main(["fit", *short, "train.g_steps=13", "run.name=part"]) == 0
     assert main(["fit", "--resume", "runs/part", "train.g_steps=26", "--quiet"]) == 0
     assert_same_state(Path("runs/whole/checkpoints/last.ckpt"), Path("runs/part/checkpoints/last.ckpt"))
+
+
+def test_a_resumed_run_reports_the_steps_it_trained_and_its_bar_starts_where_it_resumed(capsys):
+    quick = [a for a in BASE if a not in ("--quiet",) and not a.startswith(("train.g_steps", "train.log_every"))]
+    assert main(["fit", *quick, "train.g_steps=20", "train.log_every=5", "run.name=short", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["fit", "--resume", "runs/short", "train.g_steps=30"]) == 0
+    out = capsys.readouterr().out
+    assert "trained 10 G steps in" in out and "(resumed at G step 20, now 30)" in out
+    bar = [line for line in out.replace("\r", "\n").splitlines() if line.startswith("G steps")]
+    # tqdm draws the restored position first; Lightning's own per-epoch bar never shows
+    assert bar and bar[0].startswith("G steps:  67%") and "20/30" in bar[0] and "Training" not in out
+    assert "30/30" in bar[-1]

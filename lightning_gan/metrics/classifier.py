@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 
 import torch
-from filelock import FileLock
 from torch import nn
 
 from lightning_gan.metrics.features import tensor_digest
 from lightning_gan.metrics.inception import cache_dir, weights_id
+from lightning_gan.metrics.locks import entry_lock
 from lightning_gan.nets.classifier import DomainClassifier
 
 TRAIN_SAMPLES = 120_000  # sample budget: 2 epochs of Fashion-MNIST, ~67 of the 1797 digits
@@ -77,7 +77,7 @@ def train_classifier(x: torch.Tensor, y: torch.Tensor, *, log=print) -> tuple[nn
 def prepare_classifier(data_name: str, x: torch.Tensor, y: torch.Tensor, force: bool = False, log=print) -> tuple[Path, dict]:
     path = classifier_path(data_name, x)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path) + ".lock"):  # two agents asking at once train it once
+    with entry_lock(path):  # two agents asking at once train it once
         if path.is_file() and not force:
             return path, json.loads(torch.load(path, map_location="cpu", weights_only=True)["record"])
         net, record = train_classifier(x, y, log=log)

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-from filelock import FileLock
 from torch import nn
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.inception import InceptionScore
 from torchmetrics.image.kid import KernelInceptionDistance
 
 from lightning_gan.metrics.histogram import ClassHistogram
+from lightning_gan.metrics.locks import entry_lock
 from lightning_gan.metrics.manifold import DensityCoverage, PrecisionRecall
 
 Extractor = Callable[[torch.Tensor], dict]  # images in [-1, 1] -> {"features": [N, D], "logits"?: [N, K]}
@@ -137,7 +137,7 @@ class RealFeatureCache:
         """Returns (features, hit); ``compute`` runs only when no valid file exists."""
         path = self.path(label, tensor_digest(images), extractor_name)
         self.directory.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(path) + ".lock"):
+        with entry_lock(path):
             if path.is_file():
                 try:
                     stored = torch.load(path, map_location="cpu", weights_only=True)

@@ -12,6 +12,8 @@ this is upsampling, where antialiasing would change nothing anyway; the setting 
 """
 from __future__ import annotations
 
+import warnings
+
 import hashlib
 import importlib.util
 import os
@@ -76,7 +78,9 @@ def convert_fid_helper(source: Path) -> dict[str, torch.Tensor]:
     BN scale (weight = 1) and this file no logits layer, so ``fc`` is NaN: any use of logits gives NaN,
     never a plausible wrong Inception Score.
     """
-    scripted = torch.jit.load(str(source), map_location="cpu")
+    with warnings.catch_warnings():  # the wheel ships TorchScript only: torch.export cannot read it
+        warnings.filterwarnings("ignore", message=r"`torch\.jit\.load` is", category=FutureWarning)
+        scripted = torch.jit.load(str(source), map_location="cpu")
     src = {k.removeprefix("net.layers."): v for k, v in scripted.state_dict().items()}
     target = _fidelity_skeleton().state_dict()
     src_convs = [k[: -len(".weight")] for k in src if k.endswith(".weight")]
