@@ -333,6 +333,10 @@ def _read_yaml(path: Path) -> DictConfig:
         loaded = OmegaConf.load(path)
     except Exception as err:  # yaml.YAMLError and OmegaConf's own errors alike
         raise ConfigError([Issue(str(path), f"not valid YAML: {err}", "fix the YAML syntax")]) from None
+    if loaded is None or isinstance(loaded, DictConfig) and not loaded:
+        raise ConfigError([Issue(str(path), "the file is empty: it would train the defaults",
+                                 "write `key: value` lines, as in configs/*.yaml, or run without a file for the "
+                                 "embedded default")])
     if not isinstance(loaded, DictConfig):
         raise ConfigError([Issue(str(path), "the file is not a mapping of config keys",
                                  "write `key: value` lines, as in configs/*.yaml")])

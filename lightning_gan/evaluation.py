@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Callable
 import torch
 
 from lightning_gan.config import METRIC_GROUPS, ConfigError, DataFacts, Issue
-from lightning_gan.metrics.features import FeatureMetrics, RealFeatureCache, count_tag, extract
+from lightning_gan.metrics.features import FeatureMetrics, RealFeatureCache, count_tag, extract, kid_subset_size
 from lightning_gan.metrics.inception import RESIZE, cache_dir
 from lightning_gan.metrics.mixture import mode_stats
 from lightning_gan.metrics.parzen import parzen_evaluate
@@ -201,10 +201,11 @@ class Evaluator:
     def _add_group(self, name, extractor, real, *, prefix, score_name, prior) -> None:
         extractor = extractor.to(self.device)
         probe = extractor(real[:2].to(self.device))  # feature size, and a clear failure before generation
-        smallest = min(self.num_samples, len(real))  # KID subsets are drawn from the gathered sets
+        subset = kid_subset_size(len(real), self.num_samples)
         metrics = FeatureMetrics(num_features=probe["features"].shape[1], prefix=prefix, n_tag=self.tag,
-                                 score_name=score_name, class_prior=prior,
-                                 kid_subset_size=min(1000, smallest)).to(self.device)
+                                 score_name=score_name, class_prior=prior, kid_subset_size=subset).to(self.device)
+        self.protocol[f"{prefix}kid"] = (f"mean and std over 100 random subsets of {subset} real and {subset} "
+                                         "generated features (1000, or half the smaller set)")
         self.feature_groups.append(_FeatureGroup(name, extractor, metrics, real))
 
     def prepare_real(self) -> dict[str, bool]:

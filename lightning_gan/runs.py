@@ -183,6 +183,8 @@ def fit(cfg: Config, verbose: bool = True, resume: Resume | None = None, callbac
     datamodule = DATAMODULES[cfg.data.name](cfg.data, seed=cfg.train.seed)
     datamodule.prepare_data()
     datamodule.setup("fit")
+    if verbose and other_rank_dir is None:
+        print(f"data: {cfg.data.name}: {datamodule.source}")
     if cfg.trainer.cpu_threads > 0:
         torch.set_num_threads(cfg.trainer.cpu_threads)
     L.seed_everything(cfg.train.seed, workers=True, verbose=False)
@@ -238,7 +240,12 @@ def fit(cfg: Config, verbose: bool = True, resume: Resume | None = None, callbac
     sample_grid.out_dir, checkpoints.directory = run_dir / "samples", run_dir / "checkpoints"
     wandb_logger = make_wandb_logger(cfg, run_dir, run_dir.name, metric_keys=eval_keys(cfg, facts_of(datamodule)),
                                      resume_id=_wandb_run_id(run_dir) if resume is not None else None)
+    if other_rank_dir is None:  # one row per process start: a resumed run may read other files
+        with (run_dir / "data.jsonl").open("a") as handle:
+            handle.write(json.dumps({"g_step": resumed_at, "name": cfg.data.name, "source": datamodule.source,
+                                     "samples": len(datamodule.x), "shape": list(datamodule.sample_shape)}) + "\n")
     if wandb_logger is not None:
+        wandb_logger.log_hyperparams({"data_source": datamodule.source})
         trainer.loggers = [jsonl, wandb_logger]
 
     start = time.perf_counter()

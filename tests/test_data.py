@@ -160,3 +160,45 @@ def test_failed_download_is_a_data_error(tmp_path, monkeypatch):
     monkeypatch.setattr(torchvision.datasets, "MNIST", offline)
     with pytest.raises(DataError, match="download of MNIST failed"):
         make_datamodule("data.name=mnist", f"data.root={tmp_path / 'data'}", "data.download=true")
+
+
+def test_each_data_module_says_what_it_read(tmp_path):
+    fake_idx_set(tmp_path / "idx")
+    idx = make_datamodule("data.name=fashion_mnist", f"data.path={tmp_path / 'idx'}", "data.batch_size=4")
+    assert idx.source == (f"{tmp_path / 'idx' / 'train-images-idx3-ubyte.gz'} and "
+                          f"{tmp_path / 'idx' / 'train-labels-idx1-ubyte.gz'} (12 images, train split)")
+    assert make_datamodule("data.name=digits").source.startswith("scikit-learn's bundled digits (load_digits: 1797")
+    assert make_datamodule().source == "synthetic: 51200 points of a ring of 8 Gaussians (σ=0.05), drawn with seed 0"
+    (tmp_path / "mixed").mkdir()
+    Image.fromarray(np.zeros((8, 8, 3), dtype=np.uint8)).save(tmp_path / "mixed" / "rgb.png")
+    for i in range(2):
+        Image.fromarray(np.zeros((8, 8), dtype=np.uint8)).save(tmp_path / "mixed" / f"gray{i}.png")
+    mixed = make_datamodule("data.name=image_folder", f"data.path={tmp_path / 'mixed'}", "data.batch_size=1",
+                            "data.image_size=8")
+    assert mixed.source.endswith("; converted to RGB (data.channels=3): 2 L")
+
+
+@pytest.mark.parametrize("key", ["root", "path"])
+def test_a_data_directory_that_is_a_file_is_refused(tmp_path, key, capsys):
+    (tmp_path / "a_file").write_text("x")
+    assert main(["fit", "data.name=fashion_mnist", f"data.{key}={tmp_path / 'a_file'}", "run.root=runs"]) == 2
+    err = capsys.readouterr().err
+    assert f"data.{key}: {tmp_path / 'a_file'} is a file, not a directory" in err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_run_prints_and_records_its_data(capsys):
+    assert main(["fit", "train.g_steps=2", "data.n_samples=64", "data.batch_size=8", "run.name=r",
+                 "run.wandb.mode=disabled", "trainer.accelerator=cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "data: mixture: synthetic: 64 points of a ring of 8 Gaussians" in out
+    import json
+    from pathlib import Path
+    rows = [json.loads(line) for line in Path("runs/r/data.jsonl").read_text().splitlines()]
+    assert rows == [{"g_step": 0, "name": "mixture", "source": rows[0]["source"], "samples": 64, "shape": [2]}]
+
+
+def test_an_empty_config_file_is_refused(tmp_path, capsys):
+    (tmp_path / "empty.yaml").write_text("# nothing yet\n")
+    assert main(["fit", str(tmp_path / "empty.yaml")]) == 2
+    assert "the file is empty: it would train the defaults" in capsys.readouterr().err

@@ -179,3 +179,14 @@ def test_a_cache_entry_leaves_no_lock_file_even_when_interrupted(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         cache.get("y", images, "net", interrupted)
     assert sorted(p.suffix for p in (tmp_path / "cache").iterdir()) == [".pt"]  # the first entry, no .lock
+
+
+def test_kid_std_measures_the_spread_of_subsets_that_differ():
+    from lightning_gan.metrics.features import kid_subset_size
+
+    assert kid_subset_size(50000, 10000) == 1000 and kid_subset_size(2000, 500) == 250 and kid_subset_size(3, 3) == 2
+    torch.manual_seed(0)
+    real, fake = torch.randn(200, 8), torch.randn(200, 8) + 0.3
+    whole = fid_of(real, fake, kid_subset_size=200)["kid_std"]  # every subset is the whole set
+    halves = fid_of(real, fake, kid_subset_size=kid_subset_size(200, 200))["kid_std"]
+    assert whole < 1e-6 and halves > 1e-3

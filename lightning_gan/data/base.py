@@ -47,11 +47,13 @@ class InMemoryDataModule(L.LightningDataModule):
         self.x: torch.Tensor | None = None
         self.y: torch.Tensor | None = None
         self.resume_position: dict | None = None  # the train loader's saved (epoch, consumed), on resume
+        self.source = ""  # what load() read (files, generator, conversions): printed and recorded by a run
 
     def check(self) -> None:
         """Cheap existence / format checks that raise DataError before anything heavy starts."""
 
     def load(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(samples, labels); also sets ``self.source`` to say what was read."""
         raise NotImplementedError
 
     def setup(self, stage: str | None = None) -> None:

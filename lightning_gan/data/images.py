@@ -55,6 +55,7 @@ class DigitsDataModule(InMemoryDataModule):
         digits = load_digits()
         pixels = np.round(digits.images * (255 / 16)).astype(np.uint8)  # values 0..16 -> 0..255
         images = torch.from_numpy(pixels).unsqueeze(1)  # [N, 1, 8, 8]
+        self.source = f"scikit-learn's bundled digits (load_digits: {len(images)} images, 8x8, resized to {self.cfg.image_size})"
         return scale_to_signed_unit(resize(images, self.cfg.image_size)), torch.from_numpy(digits.target).long()
 
 
@@ -88,6 +89,11 @@ class IdxConfig(DataConfig):
 
     def checks(self) -> Iterator[Issue]:
         yield from _size_check(self.image_size)
+        for key in ("root", "path"):  # a file here would be skipped silently by the search below
+            value = getattr(self, key)
+            if value is not None and Path(value).exists() and not Path(value).is_dir():
+                yield Issue(f"data.{key}", f"{value} is a file, not a directory",
+                            f"point data.{key} at the directory that holds the IDX files")
 
 
 class IdxDataModule(InMemoryDataModule):
@@ -141,6 +147,7 @@ class IdxDataModule(InMemoryDataModule):
             raise DataError(f"{images_path} / {labels_path}", f"shapes {images.shape} and {labels.shape} do "
                             "not form an image set", "use matching images/labels files of one split")
         x = resize(torch.from_numpy(images.copy()).unsqueeze(1), self.cfg.image_size)  # [N, 1, H, W]
+        self.source = f"{images_path} and {labels_path} ({len(x)} images, {self.cfg.split} split)"
         return scale_to_signed_unit(x), torch.from_numpy(labels.astype(np.int64))
 
     def heldout(self) -> torch.Tensor | None:
@@ -215,11 +222,18 @@ class ImageFolderDataModule(InMemoryDataModule):
         to_tensor = v2.Compose([v2.PILToTensor(), v2.Resize(self.cfg.image_size, antialias=True),
                                 v2.CenterCrop(self.cfg.image_size)])
         images = []
+        mode = "L" if self.cfg.channels == 1 else "RGB"
+        converted: dict[str, int] = {}
         for f in files:
             try:
                 with Image.open(f) as image:
-                    images.append(to_tensor(image.convert("L" if self.cfg.channels == 1 else "RGB")))
+                    if image.mode != mode:
+                        converted[image.mode] = converted.get(image.mode, 0) + 1
+                    images.append(to_tensor(image.convert(mode)))
             except (UnidentifiedImageError, OSError) as err:
                 raise DataError(str(f), f"cannot decode image: {err}", "remove or replace the file") from None
         labels = torch.tensor([classes.index(f.parent) for f in files])
+        conversions = ", ".join(f"{n} {m}" for m, n in sorted(converted.items()))
+        self.source = (f"{len(files)} image files under {self.cfg.path} ({len(classes)} classes)"
+                       + (f"; converted to {mode} (data.channels={self.cfg.channels}): {conversions}" if converted else ""))
         return scale_to_signed_unit(torch.stack(images)), labels  # [N, C, S, S]

@@ -60,6 +60,8 @@ class MixtureDataModule(InMemoryDataModule):
         return self.centers[mode] + noise, mode
 
     def load(self):
+        self.source = (f"synthetic: {self.cfg.n_samples} points of a {self.cfg.layout} of {self.cfg.n_modes} Gaussians "
+                       f"(σ={self.cfg.sigma:g}), drawn with seed {self.seed}")
         return self.draw(self.cfg.n_samples, self.seed)
 
     def heldout(self) -> torch.Tensor:

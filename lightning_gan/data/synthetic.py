@@ -41,4 +41,5 @@ class SyntheticDataModule(InMemoryDataModule):
         if len(self.cfg.shape) == 3:
             x = torch.tanh(x)  # images live in [-1, 1]
         y = torch.arange(self.cfg.n_samples) % self.cfg.num_classes  # every class present
+        self.source = f"synthetic: {self.cfg.n_samples} random samples of shape {list(self.cfg.shape)}, seed {self.seed}"
         return x, y

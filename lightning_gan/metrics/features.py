@@ -118,6 +118,15 @@ def extract(extractor: Extractor, images: torch.Tensor, batch_size: int, device:
     return {k: torch.cat([o[k] for o in outs]) for k in outs[0]}
 
 
+def kid_subset_size(n_real: int, n_fake: int) -> int:
+    """KID's subset size: 1000 (Bińkowski et al. 2018), at most half the smaller set.
+
+    KID is the mean over 100 random subsets, and kid_std their spread; a subset as large as the set is
+    the set itself every time, and its "std" (~1e-7) would measure nothing.
+    """
+    return max(2, min(1000, min(n_real, n_fake) // 2))
+
+
 class RealFeatureCache:
     """Real-image features on disk, shared by every run of a sweep.
 
