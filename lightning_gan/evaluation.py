@@ -23,6 +23,7 @@ from lightning_gan.metrics.features import FeatureMetrics, RealFeatureCache, cou
 from lightning_gan.metrics.inception import RESIZE, cache_dir
 from lightning_gan.metrics.mixture import mode_stats
 from lightning_gan.metrics.parzen import parzen_evaluate
+from lightning_gan.progress import progress
 
 if TYPE_CHECKING:
     from lightning_gan.base import Generated
@@ -132,13 +133,14 @@ class Evaluator:
     def __init__(self, datamodule, groups: list[str], num_samples: int, *, batch_size: int = 250,
                  inception_weights: str = "auto", device: torch.device | str = "cpu", rank: int = 0,
                  world_size: int = 1, gather: Callable[[torch.Tensor], torch.Tensor] | None = None,
-                 conditional: bool = False, log=print):
+                 conditional: bool = False, log=print, show_progress: bool = False):
         self.datamodule, self.num_samples, self.batch_size = datamodule, num_samples, batch_size
         self.device, self.rank, self.world_size = torch.device(device), rank, world_size
         self.gather = gather or (lambda t: t.unsqueeze(0))
         self.groups = check_groups(groups, facts_of(datamodule), conditional)
         self.tag = count_tag(num_samples)
         self.log = log
+        self.show_progress = show_progress  # bars per phase (the evaluate command); off inside training
         train_x, train_y = datamodule.x, datamodule.y
         order = torch.randperm(len(train_x), generator=torch.Generator().manual_seed(0))
         self.n_real = min(num_samples, len(train_x))
@@ -215,9 +217,12 @@ class Evaluator:
         for group in self.feature_groups:
             label = f"{self.datamodule.cfg.name}-{group.name}-n{len(group.real)}"
             started = time.perf_counter()
-            tensors, hits[group.name] = cache.get(
-                label, group.real, group.extractor.name,
-                lambda g=group: extract(g.extractor, g.real, self.batch_size, self.device))
+
+            def compute(g=group):
+                with progress(len(g.real), f"real {g.name} features", self.show_progress) as bar:
+                    return extract(g.extractor, g.real, self.batch_size, self.device, bar)
+
+            tensors, hits[group.name] = cache.get(label, group.real, group.extractor.name, compute)
             self.log(f"  real {group.name} features: {'cache hit' if hits[group.name] else 'computed'} "
                      f"({time.perf_counter() - started:.1f} s)")
             share = {k: v[self.rank:: self.world_size].to(self.device) for k, v in tensors.items()}
@@ -238,19 +243,11 @@ class Evaluator:
         # Every rank draws the same count (all_gather needs equal shapes); only its share is used.
         per_rank, local_n = shares[0], shares[self.rank]
         kept, outs, hits, labels = [], {group.name: [] for group in self.feature_groups}, [], []
-        for start in range(0, per_rank, self.batch_size):
-            generated = sample(min(self.batch_size, per_rank - start), generator)
-            fake = generated.samples.float()
-            used = fake[: max(0, local_n - start)]
-            for group in self.feature_groups:
-                if len(used):
-                    outs[group.name].append(group.extractor(used.to(self.device)))
-            if "parzen" in self.groups or "modes" in self.groups:
-                kept.append(fake.cpu())
-            if "conditional" in self.groups:  # every rank keeps per_rank entries (equal shapes for the gather)
-                predicted = self.domain_net(fake.to(self.device))["logits"].argmax(1)
-                hits.append((predicted == generated.labels.to(self.device)).float())
-                labels.append(generated.labels.to(self.device))
+        with progress(per_rank, "generated samples and their features", self.show_progress) as bar:
+            for start in range(0, per_rank, self.batch_size):
+                self._generate_batch(sample, generator, start, per_rank, local_n, kept, outs, hits, labels)
+                if bar is not None:
+                    bar.update(min(self.batch_size, per_rank - start))
         results: dict[str, float] = {}
         for group in self.feature_groups:
             # One update per evaluation on every rank: torchmetrics syncs list states element by element,
@@ -272,6 +269,22 @@ class Evaluator:
                                         sigmas=PARZEN_SIGMAS)
                 results.update({f"{k}{self.tag}": float(stats[k]) for k in ("parzen_ll", "parzen_ll_se", "parzen_sigma")})
         return results
+
+    def _generate_batch(self, sample: Sampler, generator, start: int, per_rank: int, local_n: int, kept: list,
+                        outs: dict, hits: list, labels: list) -> None:
+        """One batch of samples through every feature network (and the classifier, for cond_acc)."""
+        generated = sample(min(self.batch_size, per_rank - start), generator)
+        fake = generated.samples.float()
+        used = fake[: max(0, local_n - start)]
+        for group in self.feature_groups:
+            if len(used):
+                outs[group.name].append(group.extractor(used.to(self.device)))
+        if "parzen" in self.groups or "modes" in self.groups:
+            kept.append(fake.cpu())
+        if "conditional" in self.groups:  # every rank keeps per_rank entries (equal shapes for the gather)
+            predicted = self.domain_net(fake.to(self.device))["logits"].argmax(1)
+            hits.append((predicted == generated.labels.to(self.device)).float())
+            labels.append(generated.labels.to(self.device))
 
     def _conditional_accuracy(self, hits: torch.Tensor, labels: torch.Tensor, shares: list[int]) -> dict[str, float]:
         """cond_acc (mean over the classes drawn) and per class, over every rank's samples."""

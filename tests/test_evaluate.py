@@ -83,10 +83,13 @@ def test_mixture_run_is_evaluated_for_modes_and_parzen(capsys):
 
 def test_domain_metrics_with_a_prepared_classifier_and_a_warm_cache(capsys):
     assert main(["fit", *digits_args("run.name=d")]) == 0
-    assert main(["prepare", "classifier", *digits_args()]) == 0
-    capsys.readouterr()
+    assert main(["prepare", "classifier", *[a for a in digits_args() if a != "--quiet"]]) == 0
+    assert "domain classifier: 100%" in capsys.readouterr().err.replace("\r", "\n")  # its bar ran to the end
     assert main(["evaluate", "runs/d", "--metrics", "domain", "--num-samples", "200"]) == 0
-    report = report_of(capsys)
+    captured = capsys.readouterr()
+    bars = captured.err.replace("\r", "\n")
+    assert "real domain features: 100%" in bars and "generated samples and their features: 100%" in bars
+    report = json.loads(Path(captured.out.rsplit("report: ", 1)[1].strip()).read_text())
     metrics = report["metrics"]
     for key in ("fid", "kid", "classifier_score", "class_kl", "classes_generated", "top_class_share",
                 "precision", "recall", "density", "coverage"):
@@ -99,8 +102,10 @@ def test_domain_metrics_with_a_prepared_classifier_and_a_warm_cache(capsys):
     assert metrics["domain_classes_generated200"] < real["domain_classes_generated200"]
     assert report["protocol"]["real_cache_hits"] == {"domain": False}
     assert report["protocol"]["domain_classifier_accuracy"] > 0.5
-    assert main(["evaluate", "runs/d", "--metrics", "domain", "--num-samples", "200"]) == 0
-    again = report_of(capsys)
+    assert main(["evaluate", "runs/d", "--metrics", "domain", "--num-samples", "200", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert "%|" not in captured.err  # --quiet: no bar
+    again = json.loads(Path(captured.out.rsplit("report: ", 1)[1].strip()).read_text())
     assert again["protocol"]["real_cache_hits"] == {"domain": True}
     assert again["metrics"] == pytest.approx(metrics)  # same noise, same reference: same figures
 

