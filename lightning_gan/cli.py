@@ -161,6 +161,7 @@ def _sweep(ns) -> int:
     if ns.check:
         from lightning_gan.sweep import propose
 
+        runner.preflight()
         print(f"{ns.file}: valid; first command:\n  {' '.join(agent_command(runner.spec, propose(runner.spec, [], ns.seed)))}")
         return 0
     try:
@@ -171,6 +172,9 @@ def _sweep(ns) -> int:
     print(f"\nsweep {runner.group} in {runner.directory}: {len(records)} runs"
           + (f", ranked by {runner.metric} ({runner.goal})" if runner.metric else ""))
     print(format_ranking(records, runner.metric, runner.goal))
+    if records and all(r.state == "failed" for r in records):
+        print(f"\nevery run failed: read {runner.directory / 'logs'}", file=sys.stderr)
+        return 1
     if any(r.run_dir for r in records):
         from lightning_gan.compare import compare
 

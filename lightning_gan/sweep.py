@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import random
 import signal
 import subprocess
@@ -32,7 +33,8 @@ import numpy as np
 from lightning_gan.config import Issue
 from lightning_gan.loggers import read_jsonl
 from lightning_gan.runs import RUN_ROOT_ENV
-from lightning_gan.sweep_spec import SweepError, _plain, agent_command, engine, read_sweep, validate_sweep
+from lightning_gan.sweep_spec import (SweepError, _plain, agent_command, engine, engine_spec, read_sweep,
+                                      validate_sweep)
 
 STATE_FILE = "sweep.json"
 POLL_SECONDS = 0.5
@@ -134,11 +136,15 @@ class SweepRunner:
     def __init__(self, sweep_file: str | Path, *, count: int, directory: str | Path | None = None, seed: int = 0,
                  log: Callable[[str], None] = print):
         self.file = Path(sweep_file).resolve()
-        self.spec = read_sweep(self.file)
+        spec = read_sweep(self.file)
         self.count, self.seed, self.log = count, seed, log
         if count < 1:
             raise SweepError([Issue("--count", f"must be >= 1, got {count}", "e.g. --count 8")])
-        self.cfg = validate_sweep(self.spec, str(self.file))  # before any directory or run exists
+        self.cfg = validate_sweep(spec, str(self.file))  # before any directory or run exists
+        self.spec = engine_spec(spec)
+        if spec.get("run_cap") is not None and spec["run_cap"] < count:  # W&B's agent stops at run_cap too
+            self.count = spec["run_cap"]
+            log(f"run_cap {spec['run_cap']} caps the sweep at {self.count} runs (--count {count})")
         if self.cfg.run.wandb.mode == "online":
             raise SweepError([Issue("run.wandb.mode", "online, but an offline sweep runs W&B offline",
                                     "drop run.wandb.mode from the command (or use wandb agent for online runs)")])
@@ -160,10 +166,30 @@ class SweepRunner:
             self.state = SweepState(str(self.file), digest, seed, sweep_id=f"{digest[:4]}{os.urandom(2).hex()}")
         self.group = f"sweep-{self.file.stem}-{self.state.sweep_id}"
 
+    def preflight(self) -> None:
+        """The first run's command can start from here: its executable exists, and so does a script it runs.
+
+        A schema cannot see this (W&B's documented ``program: path/to/script.py`` with ``${program}`` is
+        looked up from the working directory); without it every run fails in a second.
+        """
+        command = agent_command(self.spec, propose(self.spec, [], self.seed) or {})
+        parts = command[1:] if command and command[0] == "/usr/bin/env" else command
+        if not parts or shutil.which(parts[0]) is None:
+            raise SweepError([Issue("command", f"cannot find the program {parts[0] if parts else ''!r} to run",
+                                    "use command: [lightning-gan, fit, CONFIG.yaml, ${args_no_hyphens}] in the "
+                                    "environment where lightning-gan is installed")])
+        script = parts[1] if len(parts) > 1 and Path(parts[0]).name.startswith("python") else None
+        if script is not None and not script.startswith("-") and not Path(script).is_file():
+            raise SweepError([Issue("program" if script == self.spec.get("program") else "command",
+                                    f"{script!r} does not exist, looked up from {Path.cwd()}: every run would fail",
+                                    "run the sweep from the directory that holds it, give its absolute path, or use "
+                                    "command: [lightning-gan, fit, CONFIG.yaml, ${args_no_hyphens}]")])
+
     # ------------------------------------------------------------------ the loop
     def run(self) -> list[RunRecord]:
         from filelock import FileLock, Timeout
 
+        self.preflight()  # before the sweep directory exists
         self.directory.mkdir(parents=True, exist_ok=True)
         try:
             lock = FileLock(str(self.directory / ".lock"), timeout=0).acquire()

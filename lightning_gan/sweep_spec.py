@@ -46,6 +46,11 @@ def read_sweep(path: str | Path) -> dict:
     return spec
 
 
+def engine_spec(spec: dict) -> dict:
+    """The file without ``run_cap``: W&B's agent reads it, the engine's schema refuses it."""
+    return {key: value for key, value in spec.items() if key != "run_cap"}
+
+
 def engine():
     """W&B's sweep engine (the `sweeps` package); its pydantic-v1 style config warns under pydantic 2."""
     with warnings.catch_warnings():
@@ -154,7 +159,16 @@ def logged_keys(cfg: Config, metric: str) -> set[str]:
 def validate_sweep(spec: dict, where: str = "sweep") -> Config:
     """Everything is checked before any run starts; returns the config of the first proposal."""
     from jsonschema.exceptions import ValidationError
+    from wandb.sdk.launch.sweeps import utils as sweep_utils
 
+    run_cap = spec.get("run_cap")
+    if run_cap is not None and (isinstance(run_cap, bool) or not isinstance(run_cap, int) or run_cap < 1):
+        _fail_on([Issue("run_cap", f"must be a positive integer, got {run_cap!r}", "e.g. run_cap: 20, or drop it")])
+    spec = engine_spec(spec)
+    metric = (spec.get("metric") or {}).get("name")
+    if metric is None and (spec.get("method") == "bayes" or "early_terminate" in spec):
+        _fail_on([Issue("metric", f"{'bayes' if spec.get('method') == 'bayes' else 'early_terminate'} needs a metric",
+                        "add metric: {name: eval/..., goal: minimize|maximize}, or use method: random / grid")])
     try:
         engine().SweepConfig(spec)
     except ValidationError as err:
@@ -172,13 +186,17 @@ def validate_sweep(spec: dict, where: str = "sweep") -> Config:
         key = f"parameters.{named.group(1)}" if named and named.group(1) in parameters else "parameters"
         raise SweepError([Issue(key, f"W&B's sweep engine refuses it: {err}",
                                 "a grid takes values: [...]; see W&B's sweep configuration keys")]) from None
-    command = [str(c) for c in spec.get("command") or []]
-    if not any(macro in command for macro in ARG_MACROS):
+    _fail_on(_quantization_issues(spec, proposals))
+    if "fit" not in agent_command(spec, proposals[0] if proposals else {}):
+        default = "" if spec.get("command") else \
+            " (with no command:, W&B runs its default, ${env} ${interpreter} ${program} ${args}: no `fit`)"
+        _fail_on([Issue("command", f"does not run `fit`{default}",
+                        "add command: [lightning-gan, fit, CONFIG.yaml, ${args_no_hyphens}] "
+                        "(or ${env} ${interpreter} ${program} fit CONFIG.yaml ${args})")])
+    template = [str(c) for c in sweep_utils.create_sweep_command(copy.deepcopy(spec.get("command")))]
+    if not any(macro in template for macro in ARG_MACROS):
         _fail_on([Issue("command", "passes no ${args_no_hyphens} (or ${args}): runs would ignore the swept values",
                         "end the command with - ${args_no_hyphens}")])
-    if "fit" not in agent_command(spec, proposals[0] if proposals else {}):
-        _fail_on([Issue("command", "does not run `fit`",
-                        "e.g. ${env} ${interpreter} ${program} fit CONFIG.yaml ${args_no_hyphens}")])
     try:  # the command's own arguments, without any swept value
         _config_for(spec, {})
     except ConfigError as err:
@@ -196,12 +214,12 @@ def validate_sweep(spec: dict, where: str = "sweep") -> Config:
                         failed.add(i.key)
                         problem = f"{i.key}: {i.problem}" if i.problem == "unknown key" else \
                             f"value {_unhashable(value)!r}: {i.key}: {i.problem}"
-                        _add(issues, Issue(f"parameters.{name}", problem, i.fix))
+                        fix = i.fix
+                        if isinstance(value, float) and value.is_integer() and "Integer" in i.problem:
+                            fix = (f"W&B's {param.get('distribution', 'distribution')} proposes floats; for an "
+                                   "integer key use distribution: int_uniform, or values: [...]")
+                        _add(issues, Issue(f"parameters.{name}", problem, fix))
     _fail_on(issues)
-    metric = (spec.get("metric") or {}).get("name")
-    if metric is None and (spec["method"] == "bayes" or "early_terminate" in spec):
-        _fail_on([Issue("metric", f"{'bayes' if spec['method'] == 'bayes' else 'early_terminate'} needs a metric",
-                        "add metric: {name: eval/..., goal: minimize|maximize}")])
     configs = []
     for params in proposals:  # values together: cross-field rules, and the metric each run logs
         shown = " ".join(f"{k}={v}" for k, v in params.items())
@@ -220,6 +238,27 @@ def validate_sweep(spec: dict, where: str = "sweep") -> Config:
     if "early_terminate" in spec:
         _fail_on(_hyperband_issues(spec, configs[0], metric))
     return configs[0]
+
+
+def _quantization_issues(spec: dict, proposals: list[dict]) -> list[Issue]:
+    """A q_* distribution rounds to multiples of q (default 1): below 1, every draw becomes 0."""
+    issues = []
+    for name, param in spec["parameters"].items():
+        if not str(param.get("distribution", "")).startswith("q_"):
+            continue
+        drawn = {p[name] for p in proposals if name in p}
+        q = param.get("q", 1)
+        if drawn and len(drawn) == 1:
+            issues.append(Issue(f"parameters.{name}", f"every draw is {drawn.pop()!r}: {param['distribution']} rounds "
+                                f"to multiples of q = {q}{' (the default)' if 'q' not in param else ''}, coarser than "
+                                f"[{param.get('min')}, {param.get('max')}]",
+                                f"set q well below the range (e.g. q: {_suggest_q(param)}), or drop the q_ prefix"))
+    return issues
+
+
+def _suggest_q(param: dict) -> float:
+    low, high = float(param.get("min", 0)), float(param.get("max", 1))
+    return float(f"{(high - low) / 100:.1g}") if high > low else 0.01
 
 
 def _hashable(value: Any) -> Any:

@@ -154,6 +154,8 @@ def test_every_sweep_file_validates_against_its_config(file, monkeypatch, capsys
     assert all("." in name or name == "loss" for name in spec["parameters"])
 
 
+DELETE = object()  # a key the bad file leaves out
+
 BAD = [
     ({"parameters": {"optim.d.lrr": {"values": [1e-4]}}}, "parameters.optim.d.lrr", "did you mean 'optim.d.lr'"),
     ({"parameters": {"train.k": {"values": [0, 1]}}}, "parameters.train.k", "must be >= 1"),
@@ -171,6 +173,18 @@ BAD = [
     ({"method": "bayes", "parameters": {"train.k": {"value": 1}}}, "parameters", "searchable"),
     ({"early_terminate": {"type": "hyperband", "max_iter": 2, "eta": 3, "s": 2}}, "early_terminate", "Bands"),
     ({"early_terminate": {"type": "hyperband", "min_iter": 3, "eta": 2}}, "early_terminate.min_iter", "a run logs 3"),
+    # W&B's documented shape: a relative program run by ${program}, looked up from the working directory
+    ({"program": "nowhere/train.py", "command": ["${env}", "${interpreter}", "${program}", "fit", *TINY, "${args}"]},
+     "program", "'nowhere/train.py' does not exist, looked up from"),
+    ({"method": "bayes", "metric": DELETE}, "metric", "bayes needs a metric"),
+    ({"method": "random", "parameters": {"optim.d.lr": {"distribution": "q_log_uniform_values", "min": 1e-4,
+                                                        "max": 1e-2}}},
+     "parameters.optim.d.lr", "rounds to multiples of q = 1 (the default)"),
+    ({"method": "random", "parameters": {"data.batch_size": {"distribution": "q_log_uniform_values", "min": 16,
+                                                             "max": 256}}},
+     "parameters.data.batch_size", "for an integer key use distribution: int_uniform"),
+    ({"command": DELETE}, "command", "W&B runs its default, ${env} ${interpreter} ${program} ${args}: no `fit`"),
+    ({"run_cap": 0}, "run_cap", "must be a positive integer"),
 ]
 
 
@@ -178,12 +192,26 @@ BAD = [
 def test_a_bad_sweep_exits_2_naming_the_key_before_any_run(tmp_path, capsys, change, key, message):
     spec = yaml.safe_load(write_sweep(tmp_path).read_text())
     spec.update(change)
+    spec = {k: v for k, v in spec.items() if v is not DELETE}
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(spec))
     assert main(["sweep", str(path), "--count", "2", "--dir", "sw"]) == 2
     err = capsys.readouterr().err
     assert f"  {key}" in err and message in err
     assert not os.path.exists("sw")
+
+
+def test_run_cap_caps_the_sweep_as_wandb_agent_does(tmp_path):
+    runner = SweepRunner(write_sweep(tmp_path, run_cap=3), count=8, directory="sw", log=lambda *_: None)
+    assert runner.count == 3 and "run_cap" not in runner.spec  # the engine's schema never sees it
+
+
+def test_a_sweep_whose_every_run_failed_does_not_exit_0(tmp_path, capsys):
+    spec = yaml.safe_load(write_sweep(tmp_path, parameters={"train.k": {"values": [1]}}).read_text())
+    spec["command"].insert(-1, "trainer.accelerator=gpu")  # valid, but fails at start on a CPU machine
+    (tmp_path / "broken.yaml").write_text(yaml.safe_dump(spec))
+    assert main(["sweep", str(tmp_path / "broken.yaml"), "--count", "1", "--dir", "sw"]) == 1
+    assert "every run failed: read sw/logs" in capsys.readouterr().err
 
 
 def test_a_sweep_directory_of_another_sweep_is_refused(tmp_path, capsys):
