@@ -107,7 +107,7 @@ class SampleGrid(_EveryGSteps):
             real = datamodule.x[: len(samples)]
             save_scatter(path, samples, real, title)
         else:
-            save_image_grid(path, samples, columns=columns)
+            save_image_grid(path, samples, columns=columns, title=f"G step {module.g_steps}")
         for logger in trainer.loggers:
             if isinstance(logger, WandbLogger):
                 logger.log_image("samples", [str(path)], step=module.logger_step, caption=[title])

@@ -3,8 +3,12 @@
 Each run is read from its offline W&B file (history, run name, wall time), or from ``metrics.jsonl``
 when W&B was disabled; its config from ``config.yaml``, flattened to the dotted keys sweeps use.
 Writes ``compare.md`` and ``compare.csv`` (config axes that differ, best and final metric, final
-D(x) / D(G(z)), G steps, wall time) and PNG plots: the metric against G steps, the D(x) and D(G(z))
-curves, and the best metric against each axis.
+D(x) / D(G(z)), G steps, training seconds) and PNG plots: the metric against G steps, the D(x) and
+D(G(z)) curves, and the best metric against each axis that varies.
+
+Runs are named by their directory (as ``sweep``'s ranking names them); legends use the W&B run name,
+which spells the swept values by their full keys. Durations are training seconds (the training
+loop, summed over resumes, from ``timing.jsonl``), the same figure ``sweep`` reports.
 """
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ class RunData:
     label: str  # the W&B run name (variant-data and swept values) or the directory name
     config: dict[str, Any]  # flat dotted keys
     rows: list[dict]
-    seconds: float | None
+    seconds: float | None  # training seconds (see train_seconds)
     state: str = ""  # from the sweep's records, when compared as a sweep
 
     def series(self, key: str) -> tuple[list[float], list[float]]:
@@ -42,16 +46,23 @@ class RunData:
         return int(max((r.get("g_step", 0) for r in self.rows), default=0))
 
 
+def train_seconds(run_dir: Path) -> float | None:
+    """Seconds in the training loop, summed over every process that trained the run (timing.jsonl)."""
+    path = Path(run_dir) / "timing.jsonl"
+    if not path.is_file():
+        return None
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return round(sum(r["train_seconds"] for r in rows), 1) if rows else None
+
+
 def load_run(path: Path, state: str = "") -> RunData:
     """From the offline W&B file; from metrics.jsonl when W&B was off or its file holds fewer rows."""
     from lightning_gan.wandb_offline import richest_rows
 
     config = flatten(yaml.safe_load((path / "config.yaml").read_text()) or {})
     rows, run = richest_rows(path)
-    if run is None:
-        return RunData(path, path.name, config, rows, None, state)
-    runtimes = [r["_runtime"] for r in run.history if "_runtime" in r]
-    return RunData(path, run.run_info.get("name") or path.name, config, rows, max(runtimes) if runtimes else None, state)
+    label = (run.run_info.get("name") if run is not None else None) or path.name
+    return RunData(path, label, config, rows, train_seconds(path), state)
 
 
 def find_runs(paths: list[str]) -> tuple[list[RunData], dict | None]:
@@ -95,10 +106,10 @@ def choose_metric(runs: list[RunData], requested: str | None) -> str | None:
 
 
 def _axes(runs: list[RunData], swept: list[str]) -> list[str]:
-    if swept:
-        return swept
-    keys = sorted({k for r in runs for k in r.config})
-    return [k for k in keys if not k.startswith("run.") and len({json.dumps(r.config.get(k)) for r in runs}) > 1]
+    """The config keys whose value differs between the runs (a sweep's parameters first): only they
+    explain a difference, so only they get a column and a plot."""
+    keys = swept or sorted({k for r in runs for k in r.config if not k.startswith("run.")})
+    return [k for k in keys if len({json.dumps(r.config.get(k)) for r in runs}) > 1]
 
 
 def _best(values: list[float], goal: str) -> float | None:
@@ -108,7 +119,7 @@ def _best(values: list[float], goal: str) -> float | None:
 
 def table_rows(runs: list[RunData], metric: str | None, goal: str, axes: list[str]) -> tuple[list[str], list[list[Any]]]:
     head = ["run", *axes] + ([f"best {metric}", f"final {metric}"] if metric else []) + \
-           ["final D(x)", "final D(G(z))", "G steps", "wall s"] + (["state"] if any(r.state for r in runs) else [])
+           ["final D(x)", "final D(G(z))", "G steps", "train s"] + (["state"] if any(r.state for r in runs) else [])
     rows = []
     for run in runs:
         values = run.series(metric)[1] if metric else []
@@ -116,7 +127,7 @@ def table_rows(runs: list[RunData], metric: str | None, goal: str, axes: list[st
         if metric:
             cells += [_best(values, goal), values[-1] if values else None]
         cells += [(run.series(k)[1] or [None])[-1] for k in ("train/D_x", "train/D_G_z")]
-        cells += [run.g_steps, round(run.seconds, 1) if run.seconds is not None else None]
+        cells += [run.g_steps, run.seconds]
         rows.append(cells + ([run.state] if any(r.state for r in runs) else []))
     if metric:  # best first; runs without the metric last
         col = head.index(f"best {metric}")
@@ -144,21 +155,24 @@ def plot(runs: list[RunData], metric: str | None, goal: str, axes: list[str], ou
             if values:
                 ax.plot(steps, values, marker="o", ms=3, label=run.label)
         ax.set(xlabel="G steps", ylabel=metric, title=f"{metric} per run")
-        ax.legend(fontsize=6, loc="best")
+        _integer_ticks(ax.xaxis)
+        _legend_below(fig, ax)
         written.append(_save(fig, out / "metric_vs_g_steps.png"))
     fig, panels = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     for panel, key, title in ((panels[0], "train/D_x", "D(x)"), (panels[1], "train/D_G_z", "D(G(z))")):
         for run in runs:
             steps, values = run.series(key)
             panel.plot(steps, values, lw=1, label=run.label)
-        panel.set(xlabel="G steps", title=title)
-    panels[1].legend(fontsize=6, loc="best")
+        panel.set(xlabel="G steps", ylabel=f"{title} ({key}): mean over the D steps", title=title)
+        panel.yaxis.set_tick_params(labelleft=True)
+        _integer_ticks(panel.xaxis)
+    _legend_below(fig, panels[0])  # one legend for both panels: the same runs in the same colours
     written.append(_save(fig, out / "d_balance.png"))
     if metric:
         for axis in axes:
             points = [(r.config.get(axis), _best(r.series(metric)[1], goal)) for r in runs]
             points = [(x, y) for x, y in points if y is not None]
-            if not points:
+            if len({json.dumps(x) for x, _ in points}) < 2:  # a value that never varied explains nothing
                 continue
             fig, ax = plt.subplots(figsize=(5, 4))
             xs = [x for x, _ in points]
@@ -167,18 +181,39 @@ def plot(runs: list[RunData], metric: str | None, goal: str, axes: list[str], ou
                 ax.scatter(xs, [y for _, y in points])
                 if min(xs) > 0 and max(xs) / min(xs) > 10:
                     ax.set_xscale("log")
+                elif all(isinstance(x, int) for x in xs):
+                    _integer_ticks(ax.xaxis)
             else:
                 names = sorted({str(x) for x in xs})
                 ax.scatter([names.index(str(x)) for x in xs], [y for _, y in points])
-                ax.set_xticks(range(len(names)), names)
+                ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
+                ax.set_xlim(-0.5, len(names) - 0.5)
             ax.set(xlabel=axis, ylabel=f"best {metric}", title=f"best {metric} vs {axis}")
             written.append(_save(fig, out / f"metric_vs_{axis.replace('/', '_')}.png"))
     return written
 
 
+def _integer_ticks(axis) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True, nbins="auto"))
+
+
+def _legend_below(fig, ax) -> None:
+    """One legend under the plot, in as many columns as fit: long run names never cover the curves."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.tight_layout()  # the axes first; the legend then hangs below them (savefig's tight box keeps it)
+    if handles:
+        width = max(len(label) for label in labels)
+        columns = max(1, min(len(labels), int(fig.get_figwidth() * 14 // max(width, 1))))
+        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=columns, fontsize=7,
+                   frameon=False)
+
+
 def _save(fig, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    if not fig.legends:  # tight_layout would move the axes over a figure legend
+        fig.tight_layout()
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     import matplotlib.pyplot as plt
 
     plt.close(fig)

@@ -161,7 +161,9 @@ def sample_grid(target: str, n: int, *, labels: list[int] | None = None, out: st
     except ValueError as err:  # e.g. truncation on a uniform prior
         raise ConfigError([Issue("--truncation", str(err), "drop --truncation")]) from None
     path = Path(out)
-    save_image_grid(path, images.float().cpu(), columns=columns)
+    save_image_grid(path, images.float().cpu(), columns=columns,
+                    title=f"{module.cfg.variant.name}, G step {module.g_steps}"
+                          + (f", rows: labels {','.join(map(str, labels))}" if labels is not None else ""))
     return path
 
 

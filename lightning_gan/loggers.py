@@ -79,16 +79,15 @@ def sweep_values() -> dict[str, Any]:
 
 
 def display_name(cfg: Config, fallback: str) -> str:
-    """variant-data plus the swept values (`dcgan-fashion_mnist k=2 d.lr=0.0001`): legible in dashboards."""
+    """variant-data plus the swept values by their full keys (`dcgan-fashion_mnist train.k=2 optim.d.lr=0.0001`).
+
+    Full keys, because a leaf alone is ambiguous (`lr` of G or of D?) in dashboards and legends.
+    """
     values = sweep_values()
     if not values:
         return fallback
-    leaves = [key.split(".")[-1] for key in values]
-    # optim.d.lr and optim.g.lr share a leaf: keep one more level for those
-    short = [".".join(key.split(".")[-2:]) if leaves.count(key.split(".")[-1]) > 1 else key.split(".")[-1]
-             for key in values]
     return " ".join([f"{cfg.variant.name}-{cfg.data.name}"] + [f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
-                                                                 for k, v in zip(short, values.values())])
+                                                                 for k, v in values.items()])
 
 
 def make_wandb_logger(cfg: Config, run_dir: Path, run_name: str, metric_keys: set[str] = frozenset(),

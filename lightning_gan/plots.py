@@ -6,13 +6,25 @@ from pathlib import Path
 import torch
 
 
-def save_image_grid(path: Path, images: torch.Tensor, columns: int | None = None) -> None:
-    """images in [-1, 1], [N, C, H, W] -> one PNG grid, ``columns`` wide (default: square)."""
-    from torchvision.utils import save_image
+def save_image_grid(path: Path, images: torch.Tensor, columns: int | None = None, title: str | None = None) -> None:
+    """images in [-1, 1], [N, C, H, W] -> one PNG grid, ``columns`` wide (default: square).
+
+    title: a caption strip above the grid (e.g. the G step), as the scatter plots carry theirs.
+    """
+    from PIL import Image, ImageDraw
+    from torchvision.utils import make_grid
 
     path.parent.mkdir(parents=True, exist_ok=True)
     nrow = columns or max(1, int(len(images) ** 0.5))
-    save_image((images.clamp(-1, 1) + 1) / 2, path, nrow=nrow, padding=1)
+    grid = make_grid((images.clamp(-1, 1) + 1) / 2, nrow=nrow, padding=1)  # [C, H, W] in [0, 1]
+    picture = Image.fromarray(grid.mul(255).add_(0.5).clamp_(0, 255).byte().permute(1, 2, 0).numpy())
+    if title:
+        strip = 14  # px: PIL's default bitmap font is ~11 px high
+        captioned = Image.new("RGB", (picture.width, picture.height + strip), "white")
+        captioned.paste(picture, (0, strip))
+        ImageDraw.Draw(captioned).text((2, 1), title, fill="black")
+        picture = captioned
+    picture.save(path)
 
 
 def save_scatter(path: Path, samples: torch.Tensor, real: torch.Tensor, title: str) -> None:

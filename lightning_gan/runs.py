@@ -254,6 +254,10 @@ def fit(cfg: Config, verbose: bool = True, resume: Resume | None = None, callbac
     finally:
         os.environ.pop(RUN_DIR_ENV, None)
     seconds = time.perf_counter() - start
+    if trainer.is_global_zero:  # compare and sweep report this (summed over resumes), not a process's wall time
+        with (run_dir / "timing.jsonl").open("a") as handle:
+            handle.write(json.dumps({"g_step_start": resumed_at, "g_step_end": module.g_steps,
+                                     "train_seconds": round(seconds, 1)}) + "\n")
     if not trainer.is_global_zero:
         return RunResult(run_dir, checkpoints.last_path, {}, seconds, module, resumed_at)
     if wandb_logger is not None:

@@ -17,8 +17,8 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,6 +30,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from lightning_gan.compare import train_seconds
 from lightning_gan.config import Issue
 from lightning_gan.loggers import read_jsonl
 from lightning_gan.runs import RUN_ROOT_ENV
@@ -54,7 +55,8 @@ class RunRecord:
     g_steps: int = 0
     summary: Any = None  # the W&B summary entry of the metric ({"min": .., "last": ..} with define_metric)
     exit_code: int | None = None
-    seconds: float = 0.0
+    seconds: float = 0.0  # the run's process, start to exit (startup and evaluation included)
+    train_seconds: float | None = None  # its training loop, from the run's timing.jsonl (what compare shows)
 
     def engine_run(self, metric: str | None):
         sweeps = engine()
@@ -250,11 +252,12 @@ class SweepRunner:
         record.seconds = round(time.perf_counter() - start, 1)
         record.exit_code = proc.returncode
         record.history, record.g_steps, record.summary = read_result(self.run_dir(record), self.metric)
+        record.train_seconds = train_seconds(self.run_dir(record)) if self.run_dir(record) else None
         if record.state == "running" and proc.returncode == 0 and self.metric and not record.history:
             self.log(f"    warning: {record.id} logged no value of {self.metric}")
         record.state = "stopped" if stopped else "finished" if proc.returncode == 0 else "failed"
         best = record.best(self.goal)
-        self.log(f"    {record.state} in {record.seconds:.0f} s" + (f", {self.metric} best {best:.4g}" if best is not None else "")
+        self.log(f"    {record.state} after {record.seconds:.0f} s (process)" + (f", {self.metric} best {best:.4g}" if best is not None else "")
                  + (f" (see {log_path})" if record.state == "failed" else ""))
 
     def run_dir(self, record: RunRecord) -> Path | None:
@@ -322,14 +325,15 @@ def ranking(records: list[RunRecord], metric: str | None, goal: str) -> list[Run
 
 def format_ranking(records: list[RunRecord], metric: str | None, goal: str) -> str:
     axes = list(dict.fromkeys(k for r in records for k in r.params))
-    head = ["rank", "run", *axes] + ([f"best {metric}", "last"] if metric else []) + ["G steps", "state", "seconds"]
+    head = ["rank", "run", *axes] + ([f"best {metric}", "last"] if metric else []) + ["G steps", "state", "train s"]
     rows = []
     for i, r in enumerate(ranking(records, metric, goal), 1):
         best = r.best(goal)
-        cells = [str(i), r.id, *[_fmt(r.params.get(a)) for a in axes]]
+        # the run directory's name and its training seconds: what `compare` shows for the same run
+        cells = [str(i), Path(r.run_dir).name if r.run_dir else r.id, *[_fmt(r.params.get(a)) for a in axes]]
         if metric:
             cells += [_fmt(best), _fmt(r.history[-1] if r.history else None)]
-        rows.append(cells + [str(r.g_steps), r.state, f"{r.seconds:.0f}"])
+        rows.append(cells + [str(r.g_steps), r.state, _fmt(r.train_seconds)])
     widths = [max(len(x) for x in col) for col in zip(head, *rows)]
     line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths))  # noqa: E731
     return "\n".join([line(head), line(["-" * w for w in widths]), *map(line, rows)])

@@ -31,10 +31,11 @@ def test_three_lines_from_a_checkpoint(runs):
 
 
 def test_conditional_grids_have_one_row_per_class(runs):
-    # 10 classes x max(4, num_grid_samples // 10) = 4 columns of 16 px images, 1 px padding
-    assert Image.open(runs["cdcgan"] / "samples" / "g0000004.png").size == (4 * 17 + 1, 10 * 17 + 1)
+    # 10 classes x max(4, num_grid_samples // 10) = 4 columns of 16 px images, 1 px padding, under a
+    # 14 px caption strip ("G step 4")
+    assert Image.open(runs["cdcgan"] / "samples" / "g0000004.png").size == (4 * 17 + 1, 10 * 17 + 1 + 14)
     # an unconditional grid is square: 4 samples -> 2 x 2
-    assert Image.open(runs["dcgan"] / "samples" / "g0000004.png").size == (2 * 17 + 1, 2 * 17 + 1)
+    assert Image.open(runs["dcgan"] / "samples" / "g0000004.png").size == (2 * 17 + 1, 2 * 17 + 1 + 14)
 
 
 def test_truncation_narrows_the_prior_and_keeps_its_bound(runs):
@@ -51,8 +52,8 @@ def test_sample_command_writes_one_row_per_label(runs, tmp_path):
     out = tmp_path / "grid.png"
     assert main(["sample", str(runs["cdcgan"]), "--n", "5", "--labels", "0-2,7", "--out", str(out)]) == 0
     width, height = Image.open(out).size
-    # 4 rows (labels 0, 1, 2, 7) of 5 images of 16 px, 1 px padding (torchvision's make_grid)
-    assert (width, height) == (5 * 17 + 1, 4 * 17 + 1)
+    # 4 rows (labels 0, 1, 2, 7) of 5 images of 16 px, 1 px padding (torchvision's make_grid), a caption
+    assert (width, height) == (5 * 17 + 1, 4 * 17 + 1 + 14)
 
 
 @pytest.mark.parametrize("args, message", [

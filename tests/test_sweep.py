@@ -1,4 +1,5 @@
 """Sweeps offline with W&B's own engine: proposals, commands, read-back, hyperband, resume, validation."""
+import csv
 import json
 import os
 from pathlib import Path
@@ -53,8 +54,13 @@ def test_four_run_grid_sweep_logs_its_proposals_and_ranks_by_the_metric(tmp_path
     table = format_ranking(records, "eval/parzen_ll200", "maximize")
     assert table in out
     first_row = table.splitlines()[2].split()
-    assert first_row[:2] == ["1", best[0].id]
-    assert (Path("sw") / "compare" / "compare.csv").is_file()
+    assert first_row[:2] == ["1", Path(best[0].run_dir).name]  # the run's directory, as compare names it
+    with (Path("sw") / "compare" / "compare.csv").open() as handle:
+        compared = {row["run"]: row for row in csv.DictReader(handle)}
+    for record in records:  # one duration for one run in both reports: its training loop's seconds
+        assert record.train_seconds is not None and record.train_seconds < record.seconds
+        assert float(compared[Path(record.run_dir).name]["train s"]) == record.train_seconds
+        assert f"train.k={record.params['train.k']}" in read_offline_run(Path("sw") / record.run_dir).run_info["name"]
     sweep_dir = Path("sw").resolve()
     os.chdir(tmp_path.parent)  # compare finds the runs from anywhere (paths are stored relative to the sweep)
     assert main(["compare", str(sweep_dir), "--out", str(tmp_path / "cmp")]) == 0
