@@ -48,10 +48,10 @@ class RunData:
 
 def train_seconds(run_dir: Path) -> float | None:
     """Seconds in the training loop, summed over every process that trained the run (timing.jsonl)."""
+    from lightning_gan.loggers import read_jsonl
+
     path = Path(run_dir) / "timing.jsonl"
-    if not path.is_file():
-        return None
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    rows = read_jsonl(path) if path.is_file() else []
     return round(sum(r["train_seconds"] for r in rows), 1) if rows else None
 
 

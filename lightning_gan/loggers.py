@@ -36,9 +36,13 @@ class JsonlLogger(Logger):
 
     @rank_zero_only
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
-        row = {"step": step, **{k: float(v) for k, v in metrics.items()}}
-        with self.path.open("a") as handle:
-            handle.write(json.dumps(row) + "\n")
+        append_jsonl(self.path, {"step": step, **{k: float(v) for k, v in metrics.items()}})
+
+
+def append_jsonl(path: Path, row: dict) -> None:
+    """One JSON object as one line; ``read_jsonl`` reads the file back."""
+    with Path(path).open("a") as handle:
+        handle.write(json.dumps(row) + "\n")
 
 
 def read_jsonl(path: Path) -> list[dict]:

@@ -14,7 +14,7 @@ import torch
 from lightning_gan.callbacks import DataPosition, EvalMetrics, GStepCheckpoint, GStepProgressBar, SampleGrid
 from lightning_gan.config import Config, ConfigError, Issue, to_dict, to_yaml
 from lightning_gan.evaluation import eval_keys, facts_of
-from lightning_gan.loggers import JsonlLogger, make_wandb_logger, read_jsonl
+from lightning_gan.loggers import JsonlLogger, append_jsonl, make_wandb_logger, read_jsonl
 from lightning_gan.module import COUNTERS_KEY
 from lightning_gan.quiet import silence_third_party_noise
 from lightning_gan.registry import DATAMODULES, VARIANTS, load_all
@@ -241,9 +241,8 @@ def fit(cfg: Config, verbose: bool = True, resume: Resume | None = None, callbac
     wandb_logger = make_wandb_logger(cfg, run_dir, run_dir.name, metric_keys=eval_keys(cfg, facts_of(datamodule)),
                                      resume_id=_wandb_run_id(run_dir) if resume is not None else None)
     if other_rank_dir is None:  # one row per process start: a resumed run may read other files
-        with (run_dir / "data.jsonl").open("a") as handle:
-            handle.write(json.dumps({"g_step": resumed_at, "name": cfg.data.name, "source": datamodule.source,
-                                     "samples": len(datamodule.x), "shape": list(datamodule.sample_shape)}) + "\n")
+        append_jsonl(run_dir / "data.jsonl", {"g_step": resumed_at, "name": cfg.data.name, "source": datamodule.source,
+                                              "samples": len(datamodule.x), "shape": list(datamodule.sample_shape)})
     if wandb_logger is not None:
         wandb_logger.log_hyperparams({"data_source": datamodule.source})
         trainer.loggers = [jsonl, wandb_logger]
@@ -255,9 +254,8 @@ def fit(cfg: Config, verbose: bool = True, resume: Resume | None = None, callbac
         os.environ.pop(RUN_DIR_ENV, None)
     seconds = time.perf_counter() - start
     if trainer.is_global_zero:  # compare and sweep report this (summed over resumes), not a process's wall time
-        with (run_dir / "timing.jsonl").open("a") as handle:
-            handle.write(json.dumps({"g_step_start": resumed_at, "g_step_end": module.g_steps,
-                                     "train_seconds": round(seconds, 1)}) + "\n")
+        append_jsonl(run_dir / "timing.jsonl", {"g_step_start": resumed_at, "g_step_end": module.g_steps,
+                                                "train_seconds": round(seconds, 1)})
     if not trainer.is_global_zero:
         return RunResult(run_dir, checkpoints.last_path, {}, seconds, module, resumed_at)
     if wandb_logger is not None:

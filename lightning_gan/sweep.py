@@ -251,8 +251,9 @@ class SweepRunner:
                 raise
         record.seconds = round(time.perf_counter() - start, 1)
         record.exit_code = proc.returncode
-        record.history, record.g_steps, record.summary = read_result(self.run_dir(record), self.metric)
-        record.train_seconds = train_seconds(self.run_dir(record)) if self.run_dir(record) else None
+        run_dir = self.run_dir(record)
+        record.history, record.g_steps, record.summary = read_result(run_dir, self.metric)
+        record.train_seconds = train_seconds(run_dir) if run_dir else None
         if record.state == "running" and proc.returncode == 0 and self.metric and not record.history:
             self.log(f"    warning: {record.id} logged no value of {self.metric}")
         record.state = "stopped" if stopped else "finished" if proc.returncode == 0 else "failed"
