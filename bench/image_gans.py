@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from lightning_gan.metrics.features import count_tag  # noqa: E402
+from lightning_gan.keys import count_tag  # noqa: E402
 RUNS = {  # name -> (config file, extra overrides)
     "DCGAN (non-saturating)": ("configs/dcgan_fashion_mnist.yaml", []),
     "DCGAN (minimax)": ("configs/dcgan_fashion_mnist.yaml", ["loss=minimax"]),

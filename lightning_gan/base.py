@@ -71,7 +71,6 @@ class BaseModule(L.LightningModule):
     Config: ClassVar[type[VariantConfig]]
     RootConfig: ClassVar[type[Config]] = Config  # the family's top-level schema (config._build picks it)
     family: ClassVar[str]  # contract suites are parametrized per family
-    conditional: ClassVar[bool] = False  # generate() takes labels
     data_kinds: ClassVar[tuple[str, ...]] = ("points", "images")  # what the nets accept (contract tests)
 
     def __init__(self, config: dict, data_shape: Sequence[int], num_classes: int = 0,
@@ -105,6 +104,11 @@ class BaseModule(L.LightningModule):
         self._base_lrs: dict[str, float] = {}
         self._plain_backward = False  # set per fit: loss.backward() where Lightning's would only add empty hooks
 
+    @property
+    def conditional(self) -> bool:
+        """generate() takes labels: declared by the variant's config schema."""
+        return self.cfg.variant.conditional
+
     # ---------------------------------------------------------------- what a family provides
     def build(self) -> None:
         """Create the networks as attributes (``self.generator`` is the one that samples)."""
@@ -130,11 +134,6 @@ class BaseModule(L.LightningModule):
 
     def load_extra_state(self, state: dict) -> None:
         """Restores what ``extra_state`` saved; a key missing from an older checkpoint keeps its default."""
-
-    @classmethod
-    def train_keys(cls, cfg: Config) -> set[str]:
-        """Every key of a logged training row (sweep validation checks a metric against them)."""
-        return {"g_step"}
 
     # ---------------------------------------------------------------- sampling
     def sample_z(self, n: int, generator: torch.Generator | None = None, *,

@@ -91,10 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         ns.args += extra
     # Imported after parsing: `--help` and a usage error answer without loading torch (~2.5 s here)
     from lightning_gan.config import ConfigError, Issue, load_config, split_args, to_yaml
-    from lightning_gan.data import DataError
-    from lightning_gan.divergence import Diverged
-    from lightning_gan.metrics.classifier import ClassifierMissing
-    from lightning_gan.metrics.inception import WeightsMissing
+    from lightning_gan.errors import ClassifierMissing, DataError, Diverged, WeightsMissing
 
     try:
         if ns.command == "evaluate":

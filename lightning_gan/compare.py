@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from lightning_gan.config import ConfigError, Issue, flatten
-from lightning_gan.evaluation import metric_goal
+from lightning_gan.keys import metric_goal
 
 PREFERRED = ("eval/fid", "eval/domain_fid", "eval/parzen_ll", "eval/mode_kl")  # default metric, in this order
 
@@ -48,7 +48,7 @@ class RunData:
 
 def train_seconds(run_dir: Path) -> float | None:
     """Seconds in the training loop, summed over every process that trained the run (timing.jsonl)."""
-    from lightning_gan.loggers import read_jsonl
+    from lightning_gan.jsonl import read_jsonl
 
     path = Path(run_dir) / "timing.jsonl"
     rows = read_jsonl(path) if path.is_file() else []

@@ -7,19 +7,25 @@ full dotted key and a fix, before any data is read or network built.
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import functools
 import math
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Literal, Optional, Sequence
+from typing import Any, ClassVar, Iterator, Literal, Optional, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, MissingMandatoryValue, OmegaConfBaseException
 
-from lightning_gan.losses import LOSSES
+if typing.TYPE_CHECKING:
+    from lightning_gan.registry import Schema
 
-LossName = Literal[tuple(LOSSES)]  # type: ignore[valid-type]
+# The names of losses.LOSSES, spelt out so that validating a config imports no torch (a test keeps
+# the two equal); a critic's loss logs its Wasserstein estimate and needs a Lipschitz constraint.
+LossName = Literal["minimax", "non_saturating", "hinge", "wasserstein", "least_squares"]
+CRITIC_LOSSES = frozenset({"wasserstein"})
 
 
 @dataclass(frozen=True)
@@ -48,9 +54,14 @@ class VariantConfig:
     """Base of each variant's own Config (declared next to the variant)."""
 
     name: str = "gan"  # which registered variant to train
+    conditional: ClassVar[bool] = False  # generate() takes labels, D sees them
 
     def checks(self, cfg: "Config") -> Iterator[Issue]:
         return iter(())
+
+    def train_keys(self) -> set[str]:
+        """Training-row keys this variant's objective logs beyond its family's (without the train/ prefix)."""
+        return set()
 
     def d_uses_batchnorm(self) -> bool:
         """BatchNorm in D couples samples, which a per-sample gradient penalty cannot allow."""
@@ -73,6 +84,7 @@ class LatentConfig(VariantConfig):
 class ConditionalConfig(LatentConfig):
     """Class-conditional variants: G(z, y), D(x, y)."""
 
+    conditional: ClassVar[bool] = True
     # D conditioned by concatenating y to its input (Mirza & Osindero 2014), or by projection
     # (Miyato & Koyama 2018: an inner product of a class embedding with D's features)
     d_conditioning: Literal["concat", "projection"] = "projection"
@@ -89,6 +101,9 @@ class ConditionalConfig(LatentConfig):
             yield Issue("variant.name", f"{self.name} is class-conditional, and data {cfg.data.name!r} has no labels",
                         "use a labelled data set (digits, fashion_mnist, mnist, a mixture's modes), "
                         "or an unconditional variant (gan, dcgan)")
+
+    def train_keys(self) -> set[str]:
+        return {"d_negatives", "D_negatives"} if self.mismatch_share > 0 else set()
 
 
 @dataclass(frozen=True)
@@ -244,6 +259,11 @@ class Config:
     def family_checks(self) -> Iterator[Issue]:
         return iter(())
 
+    def train_keys(self) -> set[str]:
+        """Every key of a logged training row: sweep validation checks a metric against them, and a
+        contract test against what a real run logs."""
+        return {"g_step"} | {f"train/{name}" for name in self.variant.train_keys()}
+
 
 @dataclass
 class AdversarialConfig(Config):
@@ -256,6 +276,14 @@ class AdversarialConfig(Config):
 
     def family_checks(self) -> Iterator[Issue]:
         return _adversarial_checks(self)
+
+    def train_keys(self) -> set[str]:
+        """Mirrors the family's ``d_objective`` / ``g_objective`` and its declared regularizers."""
+        names = {"d_loss", "d_real", "d_fake", "g_loss", "D_x", "D_G_z", "D_accuracy", "k"}
+        names |= {"wasserstein_estimate"} if self.loss in CRITIC_LOSSES else set()
+        names |= {self.penalty.name} if self.penalty.name in ("gp", "r1") else set()
+        names |= {"orthogonal"} if self.penalty.orthogonal_g > 0 else set()
+        return super().train_keys() | {f"train/{name}" for name in names} | {"d_step", "lr/g", "lr/d"}
 
 
 # ---------------------------------------------------------------- loading
@@ -289,15 +317,12 @@ def override_config(values: dict, overrides: Sequence[str] = ()) -> Config:
 
 
 def _build(layers: list[DictConfig]) -> Config:
-    from lightning_gan.registry import DATAMODULES, VARIANTS, load_all
-
-    load_all()
     raw = OmegaConf.merge(*layers)
-    # OmegaConf cannot switch a Union of dataclasses on a field, so the name picks the schema first.
-    variant_cls = VARIANTS.lookup(OmegaConf.select(raw, "variant.name", default=VariantConfig.name))
-    data_cls = DATAMODULES.lookup(OmegaConf.select(raw, "data.name", default=DataConfig.name))
-    # The variant's family owns the top level: keys of another family (loss, train.k) are unknown keys.
-    schema = OmegaConf.structured(variant_cls.RootConfig(variant=variant_cls.Config(), data=data_cls.Config()))
+    # OmegaConf cannot switch a Union of dataclasses on a field, so the names pick the schema first.
+    from lightning_gan.registry import DATA_SCHEMAS, VARIANT_SCHEMAS
+
+    schema = _schema(VARIANT_SCHEMAS.lookup(OmegaConf.select(raw, "variant.name", default=VariantConfig.name)),
+                     DATA_SCHEMAS.lookup(OmegaConf.select(raw, "data.name", default=DataConfig.name)))
     try:
         cfg = OmegaConf.to_object(OmegaConf.merge(schema, *layers))
     except OmegaConfBaseException as err:
@@ -306,8 +331,18 @@ def _build(layers: list[DictConfig]) -> Config:
     return cfg
 
 
+@functools.lru_cache(maxsize=None)
+def _schema(variant: "Schema", data: "Schema") -> DictConfig:
+    """The structured schema of a (variant, data) pair, built once: a grid sweep validates every proposal.
+
+    The variant's family owns the top level, so keys of another family (loss, train.k) are unknown keys.
+    Merging copies it, so the cached node is never changed.
+    """
+    return OmegaConf.structured(variant.root(variant=variant.config(), data=data.config()))
+
+
 def to_dict(cfg: Config) -> dict:
-    return OmegaConf.to_container(OmegaConf.structured(cfg), enum_to_str=True)
+    return dataclasses.asdict(cfg)  # plain dicts, lists and scalars: a config holds no enums or objects
 
 
 def to_yaml(cfg: Config) -> str:
@@ -485,7 +520,7 @@ def _adversarial_checks(cfg: AdversarialConfig) -> Iterator[Issue]:
         yield Issue("penalty.orthogonal_g", f"must be >= 0, got {p.orthogonal_g}", "0 turns it off; BigGAN uses 1e-4")
     if p.clip <= 0 and p.name == "clip":
         yield Issue("penalty.clip", f"must be > 0, got {p.clip}", "e.g. penalty.clip=0.01")
-    if cfg.loss == "wasserstein" and not (p.name in ("gp", "clip") or p.spectral_norm_d):
+    if cfg.loss in CRITIC_LOSSES and not (p.name in ("gp", "clip") or p.spectral_norm_d):
         yield Issue("loss", "the Wasserstein loss needs a Lipschitz critic; without a constraint it diverges",
                     "add penalty.name=gp (WGAN-GP), penalty.name=clip (WGAN) or penalty.spectral_norm_d=true")
     if p.name == "gp" and cfg.variant.d_uses_batchnorm():

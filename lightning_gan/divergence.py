@@ -18,9 +18,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-
-class Diverged(RuntimeError):
-    """Training produced a non-finite value; the CLI prints it and exits with status 3."""
+from lightning_gan.errors import Diverged
 
 
 def all_finite(loss: torch.Tensor, network: nn.Module | None) -> torch.Tensor:

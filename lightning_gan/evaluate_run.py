@@ -9,7 +9,7 @@ from typing import Sequence
 import torch
 
 from lightning_gan.config import Config, ConfigError, Issue, load_config, override_config, to_dict
-from lightning_gan.data.base import DataError
+from lightning_gan.errors import DataError
 from lightning_gan.quiet import silence_third_party_noise
 
 
@@ -47,8 +47,9 @@ def evaluate(target: str, overrides: Sequence[str] = (), *, metrics: list[str] |
              num_samples: int | None = None, out: str | None = None, log=print,
              show_progress: bool = False) -> tuple[dict, Path]:
     """Checkpoint -> JSON report (metrics and protocol). Bad input raises before anything is generated."""
-    from lightning_gan.evaluation import Evaluator, check_groups, facts_of
-    from lightning_gan.metrics.classifier import ClassifierMissing
+    from lightning_gan.evaluation import Evaluator, facts_of
+    from lightning_gan.keys import check_groups
+    from lightning_gan.errors import ClassifierMissing
 
     silence_third_party_noise()
     ckpt = find_checkpoint(target)

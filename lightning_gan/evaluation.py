@@ -11,15 +11,15 @@ their samples through ``gather`` (``LightningModule.all_gather``: [world_size, .
 """
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 import torch
 
-from lightning_gan.config import METRIC_GROUPS, ConfigError, DataFacts, Issue
-from lightning_gan.metrics.features import FeatureMetrics, RealFeatureCache, count_tag, extract, kid_subset_size
+from lightning_gan.config import DataFacts
+from lightning_gan.keys import check_groups, count_tag
+from lightning_gan.metrics.features import FeatureMetrics, RealFeatureCache, extract, kid_subset_size
 from lightning_gan.metrics.inception import RESIZE, cache_dir
 from lightning_gan.metrics.mixture import mode_stats
 from lightning_gan.metrics.parzen import parzen_evaluate
@@ -34,87 +34,10 @@ PARZEN_VALID = 1000  # validation examples for choosing σ
 SAMPLE_SEED = 12345  # fixed noise for evaluation samples: two evaluations of one G see the same z
 
 
-# What each group logs (before the prefix "domain_" and the count tag), each with whether higher is
-# better (True / False) or None for figures that are not a quality (spreads, chosen bandwidths).
-# IS only with Inception logits. "conditional" also logs cond_acc<count>/class<c> for every class.
-_FEATURE_METRICS = {"fid": False, "kid": False, "kid_std": None, "precision": True, "recall": True, "density": True,
-                    "coverage": True}
-METRICS: dict[str, dict[str, bool | None]] = {
-    "inception": {**_FEATURE_METRICS, "is": True, "is_std": None},
-    "domain": {**_FEATURE_METRICS, "classifier_score": True, "classifier_score_std": None, "class_kl": False,
-               "classes_generated": True, "top_class_share": False},
-    "conditional": {"cond_acc": True},  # the domain classifier agrees with the requested class
-    "modes": {"modes_captured": True, "high_quality": True, "mode_kl": False},
-    "parzen": {"parzen_ll": True, "parzen_ll_se": None, "parzen_sigma": None},
-}
-OPTIONAL = {"is", "is_std"}  # logged only when the weights have logits
-METRIC_NAMES = {group: tuple(name for name in names if name not in OPTIONAL) for group, names in METRICS.items()}
-HIGHER_IS_BETTER = {name: better for names in METRICS.values() for name, better in names.items()}
-
-
-def metric_goal(key: str) -> str | None:
-    """"minimize" / "maximize" for a quality metric key (eval/domain_fid10k -> minimize); None otherwise."""
-    name = key.removeprefix("eval/").split("/")[0]  # cond_acc10k/class3 follows cond_acc10k
-    name = re.sub(r"\d+k?$", "", name.removeprefix("domain_"))
-    better = HIGHER_IS_BETTER.get(name)
-    return None if better is None else "maximize" if better else "minimize"
-
-
 def facts_of(datamodule) -> DataFacts:
     """A loaded data module's facts (exact, where the config alone may leave `labelled` open)."""
     return DataFacts(points=len(datamodule.sample_shape) == 1, modes=hasattr(datamodule, "centers"),
                      labelled=datamodule.num_classes > 1)
-
-
-def groups_for(facts: DataFacts, conditional: bool = False) -> list[str]:
-    """The metric groups that make sense for a data set and model ("auto")."""
-    if facts.points:
-        return ["modes", "parzen"] if facts.modes else ["parzen"]
-    if facts.labelled is False:
-        return ["inception"]
-    return ["inception", "domain"] + (["conditional"] if conditional else [])
-
-
-def check_groups(requested: list[str], facts: DataFacts, conditional: bool = False) -> list[str]:
-    expanded = [g for name in (requested or ["auto"])
-                for g in (groups_for(facts, conditional) if name == "auto" else [name])]
-    groups = list(dict.fromkeys(expanded))
-    problems = []
-    for name in groups:
-        if name not in METRIC_GROUPS:
-            problems.append(Issue("eval.metrics", f"unknown metric group {name!r}", f"choose from {', '.join(METRIC_GROUPS)}"))
-        elif name in ("inception", "domain") and facts.points:
-            problems.append(Issue("eval.metrics", f"{name} needs images; this data set is 2D points", "use modes,parzen"))
-        elif name == "modes" and not facts.modes:
-            problems.append(Issue("eval.metrics", "modes needs a 2D mixture with known centres", "use inception,domain"))
-        elif name in ("domain", "conditional") and facts.labelled is False:
-            problems.append(Issue("eval.metrics", f"{name} needs a labelled data set (>= 2 classes)", "use inception"))
-        elif name == "conditional" and not conditional:
-            problems.append(Issue("eval.metrics", "conditional accuracy needs a class-conditional model",
-                                  "drop conditional, or train a conditional variant (cgan, cdcgan)"))
-        elif name == "conditional" and facts.points:
-            problems.append(Issue("eval.metrics", "conditional accuracy needs images (it uses the domain classifier)",
-                                  "use modes,parzen"))
-    if problems:
-        raise ConfigError(problems)
-    return groups
-
-
-def eval_keys(cfg, facts: DataFacts, *, with_inception_score: bool = False) -> set[str]:
-    """Every eval/ key a run of ``cfg`` logs: the callback's (eval.every > 0) and, for mixtures, the grids'.
-
-    Per-class keys (cond_acc<count>/class<c>) are left out: the class count is known from the data only.
-    """
-    from lightning_gan.registry import VARIANTS
-
-    conditional = VARIANTS.lookup(cfg.variant.name).conditional
-    keys = {f"eval/{name}" for name in METRIC_NAMES["modes"]} if facts.points and facts.modes else set()
-    if cfg.eval.every > 0:
-        tag = count_tag(cfg.eval.num_samples)
-        for group in check_groups(cfg.eval.metrics, facts, conditional):
-            names = METRIC_NAMES[group] + (("is", "is_std") if group == "inception" and with_inception_score else ())
-            keys |= {f"eval/{'domain_' * (group == 'domain')}{name}{tag}" for name in names}
-    return keys
 
 
 def _signed_to_unit(x: torch.Tensor) -> torch.Tensor:

@@ -1,7 +1,6 @@
 """Loggers: metrics as JSON lines in the run directory, and W&B set up offline-first."""
 from __future__ import annotations
 
-import json
 import netrc
 import os
 from pathlib import Path
@@ -12,6 +11,7 @@ from lightning.pytorch.loggers import Logger, WandbLogger
 from lightning.pytorch.utilities import rank_zero_only
 
 from lightning_gan import compat
+from lightning_gan.jsonl import append_jsonl
 from lightning_gan.config import Config, flatten, to_dict
 
 
@@ -37,23 +37,6 @@ class JsonlLogger(Logger):
     @rank_zero_only
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
         append_jsonl(self.path, {"step": step, **{k: float(v) for k, v in metrics.items()}})
-
-
-def append_jsonl(path: Path, row: dict) -> None:
-    """One JSON object as one line; ``read_jsonl`` reads the file back."""
-    with Path(path).open("a") as handle:
-        handle.write(json.dumps(row) + "\n")
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    """Every complete row; a last line the run is still appending (or a kill cut short) is left out."""
-    rows = []
-    for line in filter(str.strip, Path(path).read_text().splitlines()):
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            break
-    return rows
 
 
 def wandb_mode(requested: str) -> str:
@@ -100,7 +83,7 @@ def make_wandb_logger(cfg: Config, run_dir: Path, run_name: str, metric_keys: se
 
     resume_id: a resumed run logs into its W&B run (same id, resume="allow").
     """
-    from lightning_gan.evaluation import metric_goal
+    from lightning_gan.keys import metric_goal
 
     mode = wandb_mode(cfg.run.wandb.mode)
     if mode == "disabled":

@@ -2,7 +2,7 @@
 
 A variant subclasses one of the objectives in ``objectives.py`` (or this class) and supplies:
 
-- ``Config``: its dataclass (a ``VariantConfig``),
+- ``Config``: its dataclass (a ``VariantConfig`` registered in ``lightning_gan.schemas``),
 - ``build_networks()`` -> (generator, discriminator),
 - ``discriminator_loss(batch)`` / ``generator_loss(batch)`` -> (loss, {name: value}),
   usually via ``d_objective`` / ``g_objective`` below.
@@ -21,7 +21,7 @@ from torch import nn
 
 from lightning_gan.base import COUNTERS_KEY, RNG_KEY, BaseModule, Logs, OptimizerSpec, load_module  # noqa: F401
 from lightning_gan.batch import Batch
-from lightning_gan.config import AdversarialConfig, Config
+from lightning_gan.config import AdversarialConfig
 from lightning_gan.losses import LOSSES
 from lightning_gan.penalties import (Regularizer, RegularizerInputs, add_spectral_norm, clip_weights, gradient_penalty,
                                      orthogonal_penalty, r1_penalty)
@@ -54,15 +54,6 @@ class AdversarialModule(BaseModule):
 
     def generator_loss(self, batch: Batch) -> tuple[torch.Tensor, Logs]:
         raise NotImplementedError
-
-    @classmethod
-    def train_keys(cls, cfg: Config) -> set[str]:
-        """Mirrors ``d_objective`` / ``g_objective``; a variant that logs more extends this (a contract
-        test compares it with what a real run logs)."""
-        names = {"d_loss", "d_real", "d_fake", "g_loss", "D_x", "D_G_z", "D_accuracy", "k"}
-        names |= {"wasserstein_estimate"} if LOSSES[cfg.loss].critic else set()
-        names |= {reg.name for reg in declared_regularizers(cfg)}
-        return {f"train/{name}" for name in names} | {"g_step", "d_step", "lr/g", "lr/d"}
 
     # ---------------------------------------------------------------- the family's parts of the base
     def build(self) -> None:

@@ -44,7 +44,6 @@ class ConditionalGAN(AdversarialModule):
     """
 
     family = "conditional"
-    conditional = True
 
     def negatives(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         """The real images that D must call fake, and the wrong labels they are shown with."""
@@ -63,8 +62,3 @@ class ConditionalGAN(AdversarialModule):
         labels = self.sample_labels(len(batch))
         fake = self.generator(self.sample_z(len(batch)), labels)
         return self.g_objective(self.discriminator(fake, labels), fake=fake)
-
-    @classmethod
-    def train_keys(cls, cfg) -> set[str]:
-        extra = {"train/d_negatives", "train/D_negatives"} if cfg.variant.mismatch_share > 0 else set()
-        return super().train_keys(cfg) | extra

@@ -32,8 +32,8 @@ import numpy as np
 
 from lightning_gan.compare import train_seconds
 from lightning_gan.config import Issue
-from lightning_gan.loggers import read_jsonl
-from lightning_gan.runs import RUN_ROOT_ENV
+from lightning_gan.jsonl import read_jsonl
+from lightning_gan.run_dirs import RUN_ROOT_ENV
 from lightning_gan.sweep_spec import (SweepError, _plain, agent_command, engine, engine_spec, read_sweep,
                                       validate_sweep)
 

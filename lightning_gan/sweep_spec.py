@@ -142,8 +142,7 @@ def _plain(value: Any) -> Any:
 
 def logged_keys(cfg: Config, metric: str) -> set[str]:
     """Top-level keys a run of cfg logs: training rows, evaluations and, for mixtures, the sample grids."""
-    from lightning_gan.evaluation import eval_keys
-    from lightning_gan.registry import VARIANTS
+    from lightning_gan.keys import eval_keys
 
     with_is = False
     if metric.startswith("eval/is"):  # IS needs Inception logits: only torch-fidelity's own file has them
@@ -153,7 +152,7 @@ def logged_keys(cfg: Config, metric: str) -> set[str]:
             with_is = resolve_weights(cfg.eval.inception_weights)[1]
         except WeightsMissing:
             with_is = False
-    return VARIANTS[cfg.variant.name].train_keys(cfg) | eval_keys(cfg, cfg.data.facts(), with_inception_score=with_is)
+    return cfg.train_keys() | eval_keys(cfg, cfg.data.facts(), with_inception_score=with_is)
 
 
 def validate_sweep(spec: dict, where: str = "sweep") -> Config:
@@ -281,7 +280,7 @@ def _fail_on(issues: list[Issue]) -> None:
 
 def _hyperband_issues(spec: dict, cfg: Config, metric: str) -> list[Issue]:
     """The engine's own bands check, and whether a run logs the metric often enough to reach a band."""
-    from lightning_gan.metrics.features import count_tag
+    from lightning_gan.keys import count_tag
 
     sweeps = engine()
     try:
@@ -303,7 +302,7 @@ def _hyperband_issues(spec: dict, cfg: Config, metric: str) -> list[Issue]:
 
 
 def _metric_issues(spec: dict, cfg: Config, metric: str) -> list[Issue]:
-    from lightning_gan.evaluation import metric_goal
+    from lightning_gan.keys import metric_goal
 
     keys = logged_keys(cfg, metric)
     if metric not in keys:

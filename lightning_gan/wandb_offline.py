@@ -63,7 +63,7 @@ def _items(items) -> dict:
 def richest_rows(run_dir: Path) -> tuple[list[dict], OfflineRun | None]:
     """A run directory's logged rows: its W&B file's, or metrics.jsonl's when W&B was off or its file
     holds fewer rows (W&B writes in 32 KiB blocks, so after a hard kill the JSONL can be ahead)."""
-    from lightning_gan.loggers import read_jsonl
+    from lightning_gan.jsonl import read_jsonl
 
     jsonl = read_jsonl(run_dir / "metrics.jsonl") if (run_dir / "metrics.jsonl").is_file() else []
     try:

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from lightning_gan.config import load_config
-from lightning_gan.loggers import read_jsonl
+from lightning_gan.jsonl import read_jsonl
 from lightning_gan.registry import VARIANTS, load_all
 from lightning_gan.runs import fit
 from test_data import fake_idx_set

@@ -9,7 +9,7 @@ from PIL import Image
 
 from lightning_gan.cli import main
 from lightning_gan.config import load_config
-from lightning_gan.data import DataError
+from lightning_gan.errors import DataError
 from lightning_gan.data.base import scale_to_signed_unit
 from lightning_gan.data.images import read_idx
 from lightning_gan.data.mixtures import mixture_centers

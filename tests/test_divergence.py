@@ -4,7 +4,7 @@ import torch
 
 from lightning_gan.cli import main
 from lightning_gan.config import load_config
-from lightning_gan.divergence import Diverged
+from lightning_gan.errors import Diverged
 from lightning_gan.module import load_module
 from lightning_gan.registry import VARIANTS, load_all
 from lightning_gan.runs import fit

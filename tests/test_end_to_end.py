@@ -2,7 +2,7 @@
 import pytest
 
 from lightning_gan.config import flatten, load_config, to_dict
-from lightning_gan.loggers import read_jsonl
+from lightning_gan.jsonl import read_jsonl
 from lightning_gan.wandb_offline import read_offline_run
 
 # The embedded default run, shortened for the suite; README figures come from the full default.

@@ -9,7 +9,7 @@ from lightning_gan.cli import main
 from lightning_gan.config import load_config
 from lightning_gan.data.mixtures import mixture_centers
 from lightning_gan.evaluation import SAMPLE_SEED
-from lightning_gan.loggers import read_jsonl
+from lightning_gan.jsonl import read_jsonl
 from lightning_gan.metrics import classifier, inception
 from lightning_gan.metrics.mixture import mode_stats
 from lightning_gan.module import load_module

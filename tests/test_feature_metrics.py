@@ -7,7 +7,8 @@ import torch
 from scipy import linalg
 from torch import nn
 
-from lightning_gan.metrics.features import FeatureMetrics, RealFeatureCache, count_tag, extract, tensor_digest
+from lightning_gan.keys import count_tag
+from lightning_gan.metrics.features import FeatureMetrics, RealFeatureCache, extract, tensor_digest
 from lightning_gan.metrics.histogram import ClassHistogram
 
 

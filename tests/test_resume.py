@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from lightning_gan.cli import main
-from lightning_gan.loggers import read_jsonl
+from lightning_gan.jsonl import read_jsonl
 from lightning_gan.module import COUNTERS_KEY, load_module
 from lightning_gan.wandb_offline import read_offline_run
 

@@ -4,11 +4,12 @@ from dataclasses import dataclass
 import pytest
 import torch
 
-from lightning_gan.config import load_config
-from lightning_gan.loggers import read_jsonl
+from lightning_gan.config import AdversarialConfig, load_config
+from lightning_gan.jsonl import read_jsonl
 from lightning_gan.module import load_module
-from lightning_gan.registry import VARIANTS
-from lightning_gan.variants.vanilla import VanillaGAN, VanillaGANConfig
+from lightning_gan.registry import VARIANT_SCHEMAS, VARIANTS
+from lightning_gan.schemas.gan import VanillaGANConfig
+from lightning_gan.variants.vanilla import VanillaGAN
 
 
 @dataclass
@@ -39,9 +40,10 @@ class RecordingGAN(VanillaGAN):
 
 @pytest.fixture
 def recording_variant():
+    VARIANT_SCHEMAS.register("recording_gan", root=AdversarialConfig)(RecordingConfig)
     VARIANTS.register("recording_gan")(RecordingGAN)
     yield
-    del VARIANTS["recording_gan"]
+    del VARIANTS["recording_gan"], VARIANT_SCHEMAS["recording_gan"]
 
 
 @pytest.mark.parametrize("k", [1, 3])

@@ -5,7 +5,7 @@ import torch
 from conftest import tiny_overrides
 from lightning_gan.base import lazy_corrected
 from lightning_gan.config import OptimizerConfig, load_config
-from lightning_gan.loggers import read_jsonl
+from lightning_gan.jsonl import read_jsonl
 from lightning_gan.registry import VARIANTS, load_all
 from lightning_gan.runs import fit
 from lightning_gan.schedules import AdaptiveK, GStepSchedule

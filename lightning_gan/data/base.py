@@ -11,14 +11,7 @@ from torchvision.transforms import v2
 from lightning_gan.batch import TensorBatches, collate
 from lightning_gan.config import DataConfig
 from lightning_gan.data.resumable import ResumableLoader
-
-
-class DataError(ValueError):
-    """A data set that is missing or malformed; the CLI prints it and exits with status 2."""
-
-    def __init__(self, where: str, problem: str, fix: str):
-        self.where, self.problem, self.fix = where, problem, fix
-        super().__init__(f"data error at {where}: {problem}\n      fix: {fix}")
+from lightning_gan.errors import DataError
 
 
 def scale_to_signed_unit(images: torch.Tensor) -> torch.Tensor:

@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import gzip
 import math
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Literal, Optional
 
 import numpy as np
 import torch
 from torchvision.transforms import v2
 
-from lightning_gan.config import DataConfig, DataFacts, Issue
-from lightning_gan.data.base import DataError, InMemoryDataModule, scale_to_signed_unit
+from lightning_gan.data.base import InMemoryDataModule, scale_to_signed_unit
+from lightning_gan.errors import DataError
 from lightning_gan.registry import DATAMODULES
+from lightning_gan.schemas.data import DigitsConfig, IdxConfig, ImageFolderConfig, MNISTConfig
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
@@ -27,22 +26,7 @@ def resize(images: torch.Tensor, size: int) -> torch.Tensor:
     return v2.functional.resize(images, [size, size], antialias=True)  # [N, C, size, size]
 
 
-def _size_check(size: int) -> Iterator[Issue]:
-    if size < 4:
-        yield Issue("data.image_size", f"must be >= 4, got {size}", "e.g. data.image_size=28")
-
-
 # ---------------------------------------------------------------- scikit-learn digits
-@dataclass
-class DigitsConfig(DataConfig):
-    name: str = "digits"
-    image_size: int = 8  # the set's native 8x8; larger sizes are upsampled
-    batch_size: int = 64  # 1797 images: small batches keep several D steps per epoch
-
-    def checks(self) -> Iterator[Issue]:
-        yield from _size_check(self.image_size)
-
-
 @DATAMODULES.register("digits")
 class DigitsDataModule(InMemoryDataModule):
     """The 1797 8x8 handwritten digits bundled with scikit-learn (no download)."""
@@ -76,24 +60,6 @@ def read_idx(path: Path) -> np.ndarray:
     if len(raw) != offset + math.prod(dims):
         raise DataError(str(path), f"header says {dims} but the file holds {len(raw) - offset} bytes", fix)
     return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(dims)
-
-
-@dataclass
-class IdxConfig(DataConfig):
-    name: str = "fashion_mnist"
-    root: str = "data"  # torchvision root: files are looked for (and downloaded) under ROOT/<Set>/raw
-    path: Optional[str] = None  # a directory holding the four IDX files (.gz or not); overrides the search
-    download: bool = False  # let torchvision download the set into root (needs internet)
-    split: Literal["train", "test"] = "train"  # train = the 60k images, test = the 10k
-    image_size: int = 28  # native 28x28; e.g. 32 for DCGAN-style nets
-
-    def checks(self) -> Iterator[Issue]:
-        yield from _size_check(self.image_size)
-        for key in ("root", "path"):  # a file here would be skipped silently by the search below
-            value = getattr(self, key)
-            if value is not None and Path(value).exists() and not Path(value).is_dir():
-                yield Issue(f"data.{key}", f"{value} is a file, not a directory",
-                            f"point data.{key} at the directory that holds the IDX files")
 
 
 class IdxDataModule(InMemoryDataModule):
@@ -168,11 +134,6 @@ class FashionMNISTDataModule(IdxDataModule):
     install_hint = "apt-get install dataset-fashion-mnist"
 
 
-@dataclass
-class MNISTConfig(IdxConfig):
-    name: str = "mnist"
-
-
 @DATAMODULES.register("mnist")
 class MNISTDataModule(IdxDataModule):
     Config = MNISTConfig
@@ -180,22 +141,6 @@ class MNISTDataModule(IdxDataModule):
 
 
 # ---------------------------------------------------------------- a folder of images
-@dataclass
-class ImageFolderConfig(DataConfig):
-    name: str = "image_folder"
-    path: str = "???"  # directory of images; sub-directories, if any, are the classes
-    image_size: int = 32  # images are resized (shorter side) and centre-cropped to this
-    channels: int = 3  # 1 = grayscale, 3 = RGB
-
-    def checks(self) -> Iterator[Issue]:
-        yield from _size_check(self.image_size)
-        if self.channels not in (1, 3):
-            yield Issue("data.channels", f"must be 1 or 3, got {self.channels}", "use data.channels=3 for colour")
-
-    def facts(self) -> DataFacts:
-        return DataFacts(points=False, modes=False, labelled=None)  # classes are the sub-directories, if any
-
-
 @DATAMODULES.register("image_folder")
 class ImageFolderDataModule(InMemoryDataModule):
     """Every image below ``data.path``, decoded once into memory at ``image_size``."""

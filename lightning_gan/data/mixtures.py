@@ -2,38 +2,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Iterator, Literal
 
 import torch
 
-from lightning_gan.config import DataConfig, DataFacts, Issue
 from lightning_gan.data.base import InMemoryDataModule
 from lightning_gan.metrics.mixture import mode_stats
 from lightning_gan.registry import DATAMODULES
-
-
-@dataclass
-class MixtureConfig(DataConfig):
-    name: str = "mixture"
-    layout: Literal["ring", "grid"] = "ring"  # modes on a circle, or on a square grid
-    n_modes: int = 8  # number of Gaussians (a perfect square for the grid)
-    radius: float = 2.0  # ring radius, or half the grid's side
-    sigma: float = 0.05  # std of each Gaussian; small against the spacing, so modes are distinct
-    n_samples: int = 51_200  # points drawn once per run (a fixed training set, like an image data set)
-
-    def checks(self) -> Iterator[Issue]:
-        if self.n_modes < 1:
-            yield Issue("data.n_modes", f"must be >= 1, got {self.n_modes}", "e.g. data.n_modes=8")
-        elif self.layout == "grid" and math.isqrt(self.n_modes) ** 2 != self.n_modes:
-            yield Issue("data.n_modes", f"the grid layout needs a perfect square, got {self.n_modes}",
-                        "e.g. data.n_modes=25 (5x5), or data.layout=ring")
-        if self.radius <= 0 or self.sigma <= 0:
-            yield Issue("data.radius" if self.radius <= 0 else "data.sigma", "must be > 0",
-                        "e.g. data.radius=2 data.sigma=0.05")
-
-    def facts(self) -> DataFacts:
-        return DataFacts(points=True, modes=True, labelled=self.n_modes > 1)
+from lightning_gan.schemas.data import MixtureConfig
 
 
 def mixture_centers(layout: str, n_modes: int, radius: float) -> torch.Tensor:

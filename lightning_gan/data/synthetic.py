@@ -1,34 +1,11 @@
 """Random tensors of any shape: data for tests and throughput benchmarks, no files involved."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Iterator
-
 import torch
 
-from lightning_gan.config import DataConfig, DataFacts, Issue
 from lightning_gan.data.base import InMemoryDataModule
 from lightning_gan.registry import DATAMODULES
-
-
-@dataclass
-class SyntheticConfig(DataConfig):
-    name: str = "synthetic"
-    shape: list[int] = field(default_factory=lambda: [1, 16, 16])  # one sample: [2] or [C, H, W]
-    n_samples: int = 1024  # size of the fixed random set
-    num_classes: int = 10  # labels drawn uniformly from this many classes
-
-    def checks(self) -> Iterator[Issue]:
-        points = list(self.shape) == [2]
-        image = len(self.shape) == 3 and self.shape[0] in (1, 3) and min(self.shape) >= 1
-        if not (points or image):
-            yield Issue("data.shape", f"must be [2] (points) or [C, H, W] with C 1 or 3, got {self.shape}",
-                        "e.g. data.shape=[1,16,16]")
-        if self.num_classes < 1:
-            yield Issue("data.num_classes", f"must be >= 1, got {self.num_classes}", "e.g. data.num_classes=10")
-
-    def facts(self) -> DataFacts:
-        return DataFacts(points=list(self.shape) == [2], modes=False, labelled=self.num_classes > 1)
+from lightning_gan.schemas.data import SyntheticConfig
 
 
 @DATAMODULES.register("synthetic")

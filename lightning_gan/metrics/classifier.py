@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from lightning_gan.errors import ClassifierMissing
 from lightning_gan.metrics.features import tensor_digest
 from lightning_gan.metrics.inception import cache_dir, weights_id
 from lightning_gan.metrics.locks import entry_lock
@@ -22,10 +23,6 @@ from lightning_gan.progress import progress
 
 TRAIN_SAMPLES = 120_000  # sample budget: 2 epochs of Fashion-MNIST, ~67 of the 1797 digits
 BATCH = 128
-
-
-class ClassifierMissing(RuntimeError):
-    """No cached classifier for this data; the message names the command that trains it."""
 
 
 def classifier_path(data_name: str, images: torch.Tensor) -> Path:

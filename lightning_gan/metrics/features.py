@@ -40,11 +40,6 @@ class GivenFeatures(nn.Module):
         return features
 
 
-def count_tag(n: int) -> str:
-    """10000 -> "10k", 2048 -> "2048": the sample count that is part of every logged metric name."""
-    return f"{n // 1000}k" if n % 1000 == 0 and n >= 1000 else str(n)
-
-
 class FeatureMetrics(nn.Module):
     """Every metric computed on one extractor's features; keys are ``{prefix}{metric}{count}``.
 

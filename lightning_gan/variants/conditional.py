@@ -6,32 +6,11 @@ under wrong labels as negatives (Reed et al. 2016); see ``objectives.Conditional
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Iterator
-
-from lightning_gan.config import Config, ConditionalConfig, Issue
 from lightning_gan.nets.conditional import (ConditionalDCGANDiscriminator, ConditionalDCGANGenerator,
                                             ConditionalMLPDiscriminator, ConditionalMLPGenerator)
 from lightning_gan.objectives import ConditionalGAN
 from lightning_gan.registry import VARIANTS
-from lightning_gan.variants.dcgan import Norm, convolutional_checks
-
-
-@dataclass
-class CGANConfig(ConditionalConfig):
-    name: str = "cgan"
-    z_dim: int = 100  # the 2014 paper's MNIST prior dimension
-    g_hidden: list[int] = field(default_factory=lambda: [256, 512])  # G's ReLU layer widths
-    d_hidden: list[int] = field(default_factory=lambda: [512, 256])  # D's LeakyReLU layer widths
-    d_dropout: float = 0.0  # dropout in D (the paper used 0.5 with maxout units)
-
-    def checks(self, cfg: Config) -> Iterator[Issue]:
-        yield from super().checks(cfg)
-        for key in ("g_hidden", "d_hidden"):
-            if not getattr(self, key) or any(width < 1 for width in getattr(self, key)):
-                yield Issue(f"variant.{key}", "needs at least one layer, every width >= 1", f"e.g. variant.{key}=[256,512]")
-        if not 0 <= self.d_dropout < 1:
-            yield Issue("variant.d_dropout", f"must be in [0, 1), got {self.d_dropout}", "e.g. variant.d_dropout=0.5")
+from lightning_gan.schemas.gan import CDCGANConfig, CGANConfig
 
 
 @VARIANTS.register("cgan")
@@ -48,22 +27,6 @@ class CGAN(ConditionalGAN):
                                                     hidden=v.d_hidden, maxout_pieces=0, dropout=v.d_dropout,
                                                     conditioning=v.d_conditioning)
         return generator, discriminator
-
-
-@dataclass
-class CDCGANConfig(ConditionalConfig):
-    name: str = "cdcgan"
-    g_width: int = 64  # channels of G's finest hidden map, doubled at each coarser stage (DCGAN: 64)
-    d_width: int = 64  # channels of D's first feature map, doubled per stage
-    g_norm: Norm = "batch"  # DCGAN normalises G with BatchNorm
-    d_norm: Norm = "batch"  # BatchNorm in D; layer or none for gradient-penalty critics
-
-    def checks(self, cfg: Config) -> Iterator[Issue]:
-        yield from super().checks(cfg)
-        yield from convolutional_checks(self, cfg)
-
-    def d_uses_batchnorm(self) -> bool:
-        return self.d_norm == "batch"
 
 
 @VARIANTS.register("cdcgan")
