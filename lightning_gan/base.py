@@ -25,7 +25,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from lightning_gan import compat
 from lightning_gan.batch import Batch
-from lightning_gan.config import Config, OptimizerConfig, VariantConfig, config_from_dict
+from lightning_gan.config import Config, OptimizerConfig, VariantConfig, config_from_dict, truncation_issues
 from lightning_gan.divergence import DivergenceGuard
 from lightning_gan.penalties import Regularizer
 from lightning_gan.schedules import GStepSchedule
@@ -33,6 +33,14 @@ from lightning_gan.schedules import GStepSchedule
 Logs = dict[str, torch.Tensor]
 COUNTERS_KEY = "lightning_gan_counters"
 RNG_KEY = "lightning_gan_rng"
+
+
+class Showcase(NamedTuple):
+    """A grid that shows what a variant adds (truncation rows, style mixing), written beside the sample grids."""
+
+    images: torch.Tensor  # [rows * columns, C, H, W] in [-1, 1], row-major
+    columns: int
+    caption: str  # what the rows and columns are
 
 
 class Generated(NamedTuple):
@@ -72,6 +80,7 @@ class BaseModule(L.LightningModule):
     RootConfig: ClassVar[type[Config]] = Config  # the family's top-level schema (config._build picks it)
     family: ClassVar[str]  # contract suites are parametrized per family
     data_kinds: ClassVar[tuple[str, ...]] = ("points", "images")  # what the nets accept (contract tests)
+    truncation_sweep: ClassVar[tuple[float, ...]] = ()  # rows of the "truncation" showcase grid; () = no grid
 
     def __init__(self, config: dict, data_shape: Sequence[int], num_classes: int = 0,
                  label_prior: Optional[Sequence[float]] = None):
@@ -174,15 +183,28 @@ class BaseModule(L.LightningModule):
             raise ValueError(f"labels must lie in [0, {self.num_classes}), got {labels.tolist()}")
         return labels.to(self.device)
 
+    def run_generator(self, net: torch.nn.Module, z: torch.Tensor, labels: torch.Tensor | None, *,
+                      truncation: float | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+        """One sampling forward of ``net`` (G or its EMA copy). Variants whose G takes more (StyleGAN's ψ in
+        w space, noise drawn from ``generator``) override this; ``truncation`` only arrives in "w" space."""
+        return net(z) if labels is None else net(z, labels)
+
+    @property
+    def sampling_network(self) -> torch.nn.Module:
+        """The EMA generator when on, else the generator."""
+        return self.generator_ema.module if self.generator_ema is not None else self.generator
+
     @torch.no_grad()
-    def sample(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def sample(self, z: torch.Tensor, labels: torch.Tensor | None = None, *, truncation: float | None = None,
+               generator: torch.Generator | None = None) -> torch.Tensor:
         """z (and labels) -> samples, with the EMA generator when on, in eval mode (BatchNorm running stats)."""
-        net = self.generator_ema.module if self.generator_ema is not None else self.generator
+        net = self.sampling_network
         was_training = net.training
         net.eval()
         try:  # callbacks run outside the precision plugin's context: match G's dtype (e.g. 64-true)
             z = z.to(self.device, dtype=next(net.parameters()).dtype)
-            return net(z) if labels is None else net(z, labels.to(self.device))
+            labels = labels.to(self.device) if labels is not None else None
+            return self.run_generator(net, z, labels, truncation=truncation, generator=generator)
         finally:
             net.train(was_training)
 
@@ -195,16 +217,39 @@ class BaseModule(L.LightningModule):
         labels: the conditions of a conditional model ([n]); None draws them from the data's label
             distribution. z is drawn before any label, so fixing labels keeps the same z.
         inputs: the source images of an image-to-image model; models without inputs refuse them.
-        truncation: the prior's truncation threshold (normal priors).
+        truncation: BigGAN's threshold t on z, or StyleGAN's ψ on w (the config's ``truncation_space``).
         """
         if inputs is not None:
             raise ValueError(f"{self.cfg.variant.name} generates from noise: it takes no inputs")
-        z = self.sample_z(n, generator, truncation=truncation)
+        if truncation is not None and (problems := truncation_issues(self.cfg.variant, truncation, "truncation")):
+            raise ValueError(problems[0].message)
+        in_z = self.cfg.variant.truncation_space == "z"
+        z = self.sample_z(n, generator, truncation=truncation if in_z else None)
         if labels is not None:
             labels = self.check_labels(labels, n)
         elif self.conditional:
             labels = self.sample_labels(n, generator)
-        return Generated(self.sample(z, labels), labels)
+        return Generated(self.sample(z, labels, truncation=None if in_z else truncation, generator=generator), labels)
+
+    def showcase_labels(self, columns: int) -> torch.Tensor | None:
+        """One class per column of a showcase grid (cycling), for conditional variants."""
+        return torch.arange(columns) % self.num_classes if self.conditional else None
+
+    @torch.no_grad()
+    def showcase_grids(self, seed: int, columns: int = 8) -> dict[str, Showcase]:
+        """Grids beside the sample grids (file ``samples/<name>-g<step>.png``, W&B ``samples/<name>``).
+
+        The default is the truncation sweep when ``truncation_sweep`` is set: the same z and classes in
+        every row, one row per value. Variants add their own grids by extending this.
+        """
+        if not self.truncation_sweep or len(self.data_shape) != 3:
+            return {}
+        labels = self.showcase_labels(columns)
+        rows = [self.generate(columns, torch.Generator().manual_seed(seed), labels=labels, truncation=t).samples
+                for t in self.truncation_sweep]
+        symbol = "t" if self.cfg.variant.truncation_space == "z" else "ψ"
+        values = ", ".join(f"{t:g}" for t in self.truncation_sweep)
+        return {"truncation": Showcase(torch.cat(rows), columns, f"rows: {symbol} = {values}")}
 
     # ---------------------------------------------------------------- optimizers
     def configure_optimizers(self):
@@ -299,6 +344,8 @@ class BaseModule(L.LightningModule):
         its bookkeeping on every step, and its log_every_n_steps counts batches, not G steps.
         """
         if self.generator_ema is not None:
+            if self.g_steps < self.cfg.train.ema_start:  # copies G until the start step
+                self.generator_ema.n_averaged.zero_()
             self.generator_ema.update_parameters(self.generator)
         self.g_steps += 1
         for scheduler in self.schedulers():

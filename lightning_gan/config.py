@@ -55,6 +55,9 @@ class VariantConfig:
 
     name: str = "gan"  # which registered variant to train
     conditional: ClassVar[bool] = False  # generate() takes labels, D sees them
+    # where the truncation trick acts: "z" redraws prior values with |z| > t (BigGAN), "w" pulls styles
+    # toward their tracked mean by ψ (StyleGAN), "none" has no truncation
+    truncation_space: ClassVar[Literal["none", "z", "w"]] = "none"
 
     def checks(self, cfg: "Config") -> Iterator[Issue]:
         return iter(())
@@ -74,6 +77,7 @@ class LatentConfig(VariantConfig):
 
     z_dim: int = 100  # prior dimension
     prior: Literal["normal", "uniform"] = "normal"  # z ~ N(0, I) or unit-variance uniform (2014 paper: uniform)
+    truncation_space: ClassVar[Literal["none", "z", "w"]] = "z"
 
     def checks(self, cfg: "Config") -> Iterator[Issue]:
         if self.z_dim < 1:
@@ -163,6 +167,9 @@ class TrainConfig:
     # EMA of G's weights (e.g. 0.999), used for sample grids and evaluation and saved in checkpoints;
     # null turns it off. Averages G only: Lightning's weight averaging would average D as well.
     ema_decay: Optional[float] = None
+    # G steps before the EMA starts averaging; until then it copies G (BigGAN-PyTorch's ema_start), so
+    # early, poor weights do not linger in it
+    ema_start: int = 0
     # A non-finite loss or gradient: stop (keeping the last finite checkpoint), or roll back to it with
     # lower learning rates. Off by default: a silent retry would hide a broken setting.
     on_divergence: Literal["stop", "rollback"] = "stop"
@@ -243,6 +250,9 @@ class EvalConfig:
     metrics: list[str] = field(default_factory=lambda: ["auto"])
     inception_weights: str = "auto"  # auto (torch-fidelity's file, else our converted one) | download | PATH
     batch_size: int = 250  # samples per generator / feature-network forward
+    # truncation of the evaluated samples (BigGAN's t on z, StyleGAN's ψ on w); null = none. In the metric
+    # keys (fid10k_t0.5), so a truncated figure is never read as an untruncated one
+    truncation: Optional[float] = None
 
 
 @dataclass
@@ -430,6 +440,21 @@ def _choices(schema: DictConfig, key: str) -> list[str]:
 
 
 # ---------------------------------------------------------------- cross-field checks
+def truncation_issues(variant: VariantConfig, value: float, key: str) -> list[Issue]:
+    """What is wrong with truncating this variant's samples at ``value`` (``key`` names where it was set)."""
+    space = variant.truncation_space
+    if space == "none":
+        return [Issue(key, f"{variant.name} has no truncation trick", f"drop {key}")]
+    if space == "z" and getattr(variant, "prior", "normal") != "normal":
+        return [Issue(key, "truncation redraws values of a normal prior; this run uses variant.prior="
+                      f"{variant.prior}", f"drop {key}, or train with variant.prior=normal")]
+    if space == "z" and not value > 0:
+        return [Issue(key, f"the threshold t of a truncated normal must be > 0, got {value}", "e.g. 0.5 (BigGAN: 0.04 .. 2)")]
+    if space == "w" and not value >= 0:
+        return [Issue(key, f"ψ must be >= 0 (0 = the mean style, 1 = none), got {value}", "e.g. 0.7")]
+    return []
+
+
 def validate(cfg: Config) -> None:
     """Every range and cross-field rule, collected so the user sees all problems at once."""
     issues: list[Issue] = []
@@ -451,6 +476,9 @@ def validate(cfg: Config) -> None:
          "e.g. train.rollback_lr_factor=0.5")
     need(t.ema_decay is None or 0 < t.ema_decay < 1, "train.ema_decay", f"must be in (0, 1) or null, got {t.ema_decay}",
          "e.g. train.ema_decay=0.999")
+    need(t.ema_start >= 0, "train.ema_start", f"must be >= 0, got {t.ema_start}", "0 averages from the first G step")
+    if cfg.eval.truncation is not None:
+        issues.extend(truncation_issues(cfg.variant, cfg.eval.truncation, "eval.truncation"))
     issues.extend(cfg.family_checks())
     need(cfg.data.batch_size >= 1, "data.batch_size", f"must be >= 1, got {cfg.data.batch_size}",
          "e.g. data.batch_size=64")

@@ -8,7 +8,7 @@ from typing import Sequence
 
 import torch
 
-from lightning_gan.config import Config, ConfigError, Issue, load_config, override_config, to_dict
+from lightning_gan.config import Config, ConfigError, Issue, load_config, override_config, to_dict, truncation_issues
 from lightning_gan.errors import DataError
 from lightning_gan.quiet import silence_third_party_noise
 
@@ -44,7 +44,7 @@ def build_datamodule(cfg: Config):
 
 
 def evaluate(target: str, overrides: Sequence[str] = (), *, metrics: list[str] | None = None,
-             num_samples: int | None = None, out: str | None = None, log=print,
+             num_samples: int | None = None, truncation: float | None = None, out: str | None = None, log=print,
              show_progress: bool = False) -> tuple[dict, Path]:
     """Checkpoint -> JSON report (metrics and protocol). Bad input raises before anything is generated."""
     from lightning_gan.evaluation import Evaluator, facts_of
@@ -55,7 +55,8 @@ def evaluate(target: str, overrides: Sequence[str] = (), *, metrics: list[str] |
     ckpt = find_checkpoint(target)
     module = load_checkpoint(ckpt)
     extra = list(overrides) + ([f"eval.num_samples={num_samples}"] if num_samples is not None else []) \
-        + ([f"eval.metrics=[{','.join(metrics)}]"] if metrics else [])
+        + ([f"eval.metrics=[{','.join(metrics)}]"] if metrics else []) \
+        + ([f"eval.truncation={truncation}"] if truncation is not None else [])
     cfg = override_config(to_dict(module.cfg), extra)
     if "inception" in cfg.eval.metrics:  # a missing weights file fails before the data is read
         from lightning_gan.metrics.inception import resolve_weights
@@ -71,7 +72,8 @@ def evaluate(target: str, overrides: Sequence[str] = (), *, metrics: list[str] |
     try:
         evaluator = Evaluator(datamodule, cfg.eval.metrics, cfg.eval.num_samples, batch_size=cfg.eval.batch_size,
                               inception_weights=cfg.eval.inception_weights, device=device,
-                              conditional=module.conditional, log=log, show_progress=show_progress)
+                              conditional=module.conditional, truncation=cfg.eval.truncation, log=log,
+                              show_progress=show_progress)
     except ClassifierMissing as err:  # both ways out, spelled for this run
         run_config = ckpt.parent.parent / "config.yaml"
         run_config = run_config if run_config.is_file() else "CONFIG.yaml"  # a checkpoint outside its run directory
@@ -88,7 +90,8 @@ def evaluate(target: str, overrides: Sequence[str] = (), *, metrics: list[str] |
     results = evaluator.run(module.generate)
     report = {"checkpoint": str(ckpt), "variant": cfg.variant.name, "data": cfg.data.name,
               "loss": getattr(cfg, "loss", None),
-              "g_steps": module.g_steps, "ema": module.generator_ema is not None, "groups": evaluator.groups,
+              "g_steps": module.g_steps, "ema": module.generator_ema is not None, "truncation": cfg.eval.truncation,
+              "groups": evaluator.groups,
               "metrics": results, "protocol": evaluator.protocol,
               "seconds": round(time.perf_counter() - started, 1)}
     path = Path(out) if out else _report_path(ckpt, module.g_steps, evaluator.tag)
@@ -101,7 +104,7 @@ def _report_path(ckpt: Path, g_steps: int, tag: str) -> Path:
     """RUN_DIR/evaluation/g0008000-n10k.json; an earlier report is never overwritten."""
     run_dir = ckpt.parent.parent if ckpt.parent.name == "checkpoints" else ckpt.parent
     stem = run_dir / "evaluation" / f"g{g_steps:07d}-n{tag}"
-    path, n = stem.with_suffix(".json"), 2
+    path, n = Path(f"{stem}.json"), 2  # not with_suffix: a truncation tag (n10k_t0.5) holds a dot
     while path.exists():
         path, n = Path(f"{stem}-{n}.json"), n + 1
     return path
@@ -141,6 +144,8 @@ def sample_grid(target: str, n: int, *, labels: list[int] | None = None, out: st
     if n < 1:
         raise ConfigError([Issue("--n", f"must be >= 1, got {n}", "e.g. --n 16")])
     module = load_checkpoint(find_checkpoint(target))
+    if truncation is not None and (problems := truncation_issues(module.cfg.variant, truncation, "--truncation")):
+        raise ConfigError(problems)
     if len(module.data_shape) != 3:
         raise ConfigError([Issue("RUN_DIR_OR_CKPT", f"{module.cfg.variant.name} generates 2D points, not images",
                                  "see the run's samples/ scatter plots, or use module.generate(n) from Python")])
@@ -152,15 +157,12 @@ def sample_grid(target: str, n: int, *, labels: list[int] | None = None, out: st
         if bad:
             raise ConfigError([Issue("--labels", f"{bad} outside the model's classes 0..{module.num_classes - 1}",
                                      f"use labels in 0-{module.num_classes - 1}")])
-    try:
-        if labels is None:
-            images, columns = module.generate(n, torch.Generator().manual_seed(seed), truncation=truncation).samples, None
-        else:
-            rows = [module.generate(n, torch.Generator().manual_seed(seed), labels=torch.full((n,), c),
-                                    truncation=truncation).samples for c in labels]
-            images, columns = torch.cat(rows), n
-    except ValueError as err:  # e.g. truncation on a uniform prior
-        raise ConfigError([Issue("--truncation", str(err), "drop --truncation")]) from None
+    if labels is None:
+        images, columns = module.generate(n, torch.Generator().manual_seed(seed), truncation=truncation).samples, None
+    else:
+        rows = [module.generate(n, torch.Generator().manual_seed(seed), labels=torch.full((n,), c),
+                                truncation=truncation).samples for c in labels]
+        images, columns = torch.cat(rows), n
     path = Path(out)
     save_image_grid(path, images.float().cpu(), columns=columns,
                     title=f"{module.cfg.variant.name}, G step {module.g_steps}"

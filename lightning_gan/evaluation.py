@@ -56,12 +56,13 @@ class Evaluator:
     def __init__(self, datamodule, groups: list[str], num_samples: int, *, batch_size: int = 250,
                  inception_weights: str = "auto", device: torch.device | str = "cpu", rank: int = 0,
                  world_size: int = 1, gather: Callable[[torch.Tensor], torch.Tensor] | None = None,
-                 conditional: bool = False, log=print, show_progress: bool = False):
+                 conditional: bool = False, truncation: float | None = None, log=print, show_progress: bool = False):
         self.datamodule, self.num_samples, self.batch_size = datamodule, num_samples, batch_size
         self.device, self.rank, self.world_size = torch.device(device), rank, world_size
         self.gather = gather or (lambda t: t.unsqueeze(0))
         self.groups = check_groups(groups, facts_of(datamodule), conditional)
-        self.tag = count_tag(num_samples)
+        self.truncation = truncation  # passed to every generate(); part of every key (fid10k_t0.5)
+        self.tag = count_tag(num_samples, truncation)
         self.log = log
         self.show_progress = show_progress  # bars per phase (the evaluate command); off inside training
         train_x, train_y = datamodule.x, datamodule.y
@@ -69,7 +70,7 @@ class Evaluator:
         self.n_real = min(num_samples, len(train_x))
         self.real = train_x[order[: self.n_real]]  # fixed reference subset of the training split
         self.protocol: dict = {"n_fake": num_samples, "n_real": self.n_real, "real": "train split, fixed random subset (seed 0)",
-                               "sample_seed": SAMPLE_SEED}
+                               "sample_seed": SAMPLE_SEED, "truncation": truncation}
         self.feature_groups: list[_FeatureGroup] = []
         self.domain_net = None  # resolved first: a missing classifier fails in seconds, before Inception loads
         if "domain" in self.groups or "conditional" in self.groups:
@@ -196,7 +197,8 @@ class Evaluator:
     def _generate_batch(self, sample: Sampler, generator, start: int, per_rank: int, local_n: int, kept: list,
                         outs: dict, hits: list, labels: list) -> None:
         """One batch of samples through every feature network (and the classifier, for cond_acc)."""
-        generated = sample(min(self.batch_size, per_rank - start), generator)
+        n = min(self.batch_size, per_rank - start)
+        generated = sample(n, generator) if self.truncation is None else sample(n, generator, truncation=self.truncation)
         fake = generated.samples.float()
         used = fake[: max(0, local_n - start)]
         for group in self.feature_groups:

@@ -10,9 +10,10 @@ import re
 from lightning_gan.config import METRIC_GROUPS, ConfigError, DataFacts, Issue
 
 
-def count_tag(n: int) -> str:
-    """10000 -> "10k", 2048 -> "2048": the sample count that is part of every logged metric name."""
-    return f"{n // 1000}k" if n % 1000 == 0 and n >= 1000 else str(n)
+def count_tag(n: int, truncation: float | None = None) -> str:
+    """10000 -> "10k", 2048 -> "2048", (10000, 0.5) -> "10k_t0.5": the protocol in every metric name."""
+    count = f"{n // 1000}k" if n % 1000 == 0 and n >= 1000 else str(n)
+    return count if truncation is None else f"{count}_t{truncation:g}"
 
 
 # What each group logs (before the prefix "domain_" and the count tag), each with whether higher is
@@ -36,7 +37,7 @@ HIGHER_IS_BETTER = {name: better for names in METRICS.values() for name, better 
 def metric_goal(key: str) -> str | None:
     """"minimize" / "maximize" for a quality metric key (eval/domain_fid10k -> minimize); None otherwise."""
     name = key.removeprefix("eval/").split("/")[0]  # cond_acc10k/class3 follows cond_acc10k
-    name = re.sub(r"\d+k?$", "", name.removeprefix("domain_"))
+    name = re.sub(r"\d+k?(_t[\d.e+-]+)?$", "", name.removeprefix("domain_"))
     better = HIGHER_IS_BETTER.get(name)
     return None if better is None else "maximize" if better else "minimize"
 
@@ -83,7 +84,7 @@ def eval_keys(cfg, facts: DataFacts, *, with_inception_score: bool = False) -> s
     conditional = cfg.variant.conditional
     keys = {f"eval/{name}" for name in METRIC_NAMES["modes"]} if facts.points and facts.modes else set()
     if cfg.eval.every > 0:
-        tag = count_tag(cfg.eval.num_samples)
+        tag = count_tag(cfg.eval.num_samples, cfg.eval.truncation)
         for group in check_groups(cfg.eval.metrics, facts, conditional):
             names = METRIC_NAMES[group] + (("is", "is_std") if group == "inception" and with_inception_score else ())
             keys |= {f"eval/{'domain_' * (group == 'domain')}{name}{tag}" for name in names}

@@ -52,6 +52,11 @@ class AdversarialModule(BaseModule):
     def discriminator_loss(self, batch: Batch) -> tuple[torch.Tensor, Logs]:
         raise NotImplementedError
 
+    def generator_forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """G's training forward in both objectives; variants whose G trains with more (StyleGAN's style
+        mixing and tracked mean w) override it. Sampling goes through ``run_generator`` instead."""
+        return self.generator(z) if labels is None else self.generator(z, labels)
+
     def generator_loss(self, batch: Batch) -> tuple[torch.Tensor, Logs]:
         raise NotImplementedError
 

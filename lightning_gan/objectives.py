@@ -18,11 +18,11 @@ class UnconditionalGAN(AdversarialModule):
     def discriminator_loss(self, batch: Batch):
         real = batch.images
         with torch.no_grad():  # fakes are inputs to D here: G builds no graph
-            fake = self.generator(self.sample_z(len(real)))
+            fake = self.generator_forward(self.sample_z(len(real)))
         return self.d_objective(real, fake)
 
     def generator_loss(self, batch: Batch):
-        fake = self.generator(self.sample_z(len(batch)))
+        fake = self.generator_forward(self.sample_z(len(batch)))
         return self.g_objective(self.discriminator(fake), fake=fake)
 
 
@@ -53,12 +53,12 @@ class ConditionalGAN(AdversarialModule):
     def discriminator_loss(self, batch: Batch):
         real, labels = batch.images, batch.labels
         with torch.no_grad():
-            fake = self.generator(self.sample_z(len(real)), labels)
+            fake = self.generator_forward(self.sample_z(len(real)), labels)
         wrong_images, wrong_labels = self.negatives(batch)
         negatives = [self.discriminator(wrong_images, wrong_labels)] if len(wrong_images) else []
         return self.d_objective(real, fake, negatives=negatives, critic=lambda x: self.discriminator(x, labels))
 
     def generator_loss(self, batch: Batch):
         labels = self.sample_labels(len(batch))
-        fake = self.generator(self.sample_z(len(batch)), labels)
+        fake = self.generator_forward(self.sample_z(len(batch)), labels)
         return self.g_objective(self.discriminator(fake, labels), fake=fake)

@@ -151,7 +151,7 @@ def fit(cfg: Config, verbose: bool = True, resume: Resume | None = None, callbac
 
         evaluator = Evaluator(datamodule, cfg.eval.metrics, cfg.eval.num_samples, batch_size=cfg.eval.batch_size,
                               inception_weights=cfg.eval.inception_weights, conditional=module.conditional,
-                              log=print if verbose else (lambda *a: None))
+                              truncation=cfg.eval.truncation, log=print if verbose else (lambda *a: None))
         callbacks.append(EvalMetrics(evaluator, cfg.eval.every))
     callbacks.append(checkpoints)
     callbacks += ([GStepProgressBar(refresh_rate=cfg.train.log_every)] if verbose else [])

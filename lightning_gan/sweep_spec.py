@@ -289,7 +289,7 @@ def _hyperband_issues(spec: dict, cfg: Config, metric: str) -> list[Issue]:
     except ValueError as err:
         return [Issue("early_terminate", f"W&B's hyperband refuses it: {err}", "e.g. type: hyperband, min_iter: 2, eta: 2")]
     min_iter = spec["early_terminate"].get("min_iter")
-    if cfg.eval.every > 0 and metric.endswith(count_tag(cfg.eval.num_samples)):
+    if cfg.eval.every > 0 and metric.endswith(count_tag(cfg.eval.num_samples, cfg.eval.truncation)):
         every = cfg.eval.every
     else:
         every = cfg.train.sample_every if metric.startswith("eval/") else cfg.train.log_every

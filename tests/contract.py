@@ -60,6 +60,8 @@ def assert_base_contract(name: str, data: str, cfg, result) -> None:
     assert (result.run_dir / "config.yaml").is_file()
     assert load_config(result.run_dir / "config.yaml") == cfg
     assert len(list((result.run_dir / "samples").glob("g*.png"))) == 2  # G steps 2 and 4
+    for grid in module.showcase_grids(cfg.train.seed):  # what the variant adds (truncation, style mixing)
+        assert len(list((result.run_dir / "samples").glob(f"{grid}-g*.png"))) == 2
 
     # checkpoint round trip: same samples for the same noise, counters restored
     restored = load_module(str(result.checkpoint))

@@ -1,15 +1,20 @@
 """The conditional family's contract, over every registered class-conditional variant."""
+from typing import get_args, get_type_hints
+
 import pytest
 import torch
 
 from contract import assert_base_contract, cases, fit_tiny
 from lightning_gan.batch import Batch
+from lightning_gan.registry import VARIANTS
 
 CASES = cases("conditional")
+# every D conditioning a variant's schema allows (its d_conditioning Literal)
+CONDITIONED = [(name, data, conditioning) for name, data in CASES
+               for conditioning in get_args(get_type_hints(VARIANTS[name].Config)["d_conditioning"])]
 
 
-@pytest.mark.parametrize("name, data", CASES)
-@pytest.mark.parametrize("conditioning", ["concat", "projection"])
+@pytest.mark.parametrize("name, data, conditioning", CONDITIONED)
 def test_conditional_contract(name, data, conditioning):
     cfg, result = fit_tiny(name, data, f"variant.d_conditioning={conditioning}")
     assert_base_contract(name, data, cfg, result)

@@ -40,3 +40,21 @@ def test_ema_is_the_exponential_average_of_g_after_each_g_step(monkeypatch):
     restored = load_module(str(result.checkpoint))
     torch.testing.assert_close(restored.sample(z), module.sample(z))  # and it is in the checkpoint
     assert any(key.startswith("generator_ema.") for key in torch.load(result.checkpoint, weights_only=True)["state_dict"])
+
+
+def test_before_its_start_step_the_ema_copies_g():
+    cfg = load_config(None, [*tiny_overrides(VARIANTS["dcgan"], "images"), "train.ema_decay=0.5", "train.ema_start=3",
+                             "train.g_steps=3"])
+    module = fit_module(cfg)
+    for name, value in module.generator_ema.module.state_dict().items():  # G steps 1-3 copied G
+        assert torch.equal(value, module.generator.state_dict()[name]), name
+    longer = fit_module(load_config(None, [*tiny_overrides(VARIANTS["dcgan"], "images"), "train.ema_decay=0.5",
+                                           "train.ema_start=3", "train.g_steps=5"]))
+    ema, g = longer.generator_ema.module.state_dict(), longer.generator.state_dict()
+    assert not all(torch.equal(ema[k], g[k]) for k in ema if ema[k].is_floating_point())  # averaging from step 4
+
+
+def fit_module(cfg):
+    from lightning_gan.runs import fit
+
+    return fit(cfg, verbose=False).module
