@@ -37,7 +37,7 @@ def load_checkpoint(ckpt: Path):
 def build_datamodule(cfg: Config):
     from lightning_gan.registry import DATAMODULES
 
-    datamodule = DATAMODULES[cfg.data.name](cfg.data, seed=cfg.train.seed)
+    datamodule = DATAMODULES.lookup(cfg.data.name)(cfg.data, seed=cfg.train.seed)
     datamodule.prepare_data()
     datamodule.setup("fit")
     return datamodule

@@ -125,7 +125,7 @@ def fit(cfg: Config, verbose: bool = True, resume: Resume | None = None, callbac
         other_rank_dir = launched_rank_dir() or (cluster_rank_dir(cfg) if resume is None else None)
     if named is not None and named.exists() and other_rank_dir is None and resume is None:
         raise exists_error(named)  # before any data is read; make_run_dir re-checks atomically
-    datamodule = DATAMODULES[cfg.data.name](cfg.data, seed=cfg.train.seed)
+    datamodule = DATAMODULES.lookup(cfg.data.name)(cfg.data, seed=cfg.train.seed)
     datamodule.prepare_data()
     datamodule.setup("fit")
     if verbose and other_rank_dir is None:
@@ -133,7 +133,7 @@ def fit(cfg: Config, verbose: bool = True, resume: Resume | None = None, callbac
     if cfg.trainer.cpu_threads > 0:
         torch.set_num_threads(cfg.trainer.cpu_threads)
     L.seed_everything(cfg.train.seed, workers=True, verbose=False)
-    variant_cls = VARIANTS[cfg.variant.name]
+    variant_cls = VARIANTS.lookup(cfg.variant.name)
     if cfg.variant.conditional and datamodule.num_classes < 2:
         raise ConfigError([Issue("variant.name", f"{cfg.variant.name} is class-conditional, and this {cfg.data.name} "
                                  "data has one class", "use labelled data, or an unconditional variant")])

@@ -1,5 +1,6 @@
 """The torch-free schemas and the classes that train agree: names, schemas, families and spelt-out facts."""
 import typing
+from pathlib import Path
 from dataclasses import dataclass
 
 import pytest
@@ -47,3 +48,19 @@ def test_a_class_with_another_schema_is_refused_at_registration():
         classes.register("toy")(type("Toy", (), {"Config": ToyConfig, "RootConfig": object}))
     with pytest.raises(ConfigError, match="did you mean 'toy'"):
         classes.register("tyo")(type("Toy", (), {"Config": ToyConfig, "RootConfig": AdversarialConfig}))
+
+
+def test_library_entry_points_fill_the_class_tables_themselves():
+    """`prepare classifier` once failed with KeyError 'fashion_mnist': it reached the data table before
+    anything had imported the data modules. Each entry point runs here in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    code = ("from lightning_gan.config import load_config\n"
+            "from lightning_gan.evaluate_run import build_datamodule\n"
+            "dm = build_datamodule(load_config('configs/cgan_digits.yaml', ['trainer.accelerator=cpu']))\n"
+            "print(type(dm).__name__, dm.num_classes)\n")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-1] == "10"
