@@ -247,7 +247,7 @@ class BaseModule(L.LightningModule):
         labels = self.showcase_labels(columns)
         rows = [self.generate(columns, torch.Generator().manual_seed(seed), labels=labels, truncation=t).samples
                 for t in self.truncation_sweep]
-        symbol = "t" if self.cfg.variant.truncation_space == "z" else "ψ"
+        symbol = "t" if self.cfg.variant.truncation_space == "z" else "psi"  # PIL's bitmap font has no ψ
         values = ", ".join(f"{t:g}" for t in self.truncation_sweep)
         return {"truncation": Showcase(torch.cat(rows), columns, f"rows: {symbol} = {values}")}
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -90,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if hasattr(ns, "args"):
         ns.args += extra
+    if getattr(ns, "quiet", False):  # W&B's own banner and end-of-run history, too (a user's setting wins)
+        os.environ.setdefault("WANDB_SILENT", "true")
     # Imported after parsing: `--help` and a usage error answer without loading torch (~2.5 s here)
     from lightning_gan.config import ConfigError, Issue, load_config, split_args, to_yaml
     from lightning_gan.errors import ClassifierMissing, DataError, Diverged, WeightsMissing

@@ -25,6 +25,16 @@ def test_a_default_run_with_offline_wandb_prints_no_third_party_noise(tmp_path):
     assert not [word for word in NOISE if word in output], output
 
 
+def test_quiet_fit_prints_none_of_wandbs_console_output_but_still_logs_offline(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB")}
+    proc = subprocess.run([sys.executable, "-m", "lightning_gan", "fit", "train.g_steps=12", "train.log_every=4",
+                           "run.wandb.mode=offline", "trainer.accelerator=cpu", "run.name=q", "--quiet"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "wandb:" not in proc.stdout + proc.stderr  # no banner, no run history
+    assert list((tmp_path / "runs" / "q" / "wandb").glob("offline-run-*"))
+
+
 def test_only_the_listed_warnings_are_silenced():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
