@@ -54,12 +54,10 @@ class VanillaGANConfig(LatentConfig):
                         "use 0 for LeakyReLU or e.g. 5 as in the paper")
 
 
-@VARIANT_SCHEMAS.register("dcgan", root=AdversarialConfig)
 @dataclass
-class DCGANConfig(LatentConfig):
-    """DCGAN (Radford et al. 2016); WGAN, WGAN-GP, SN-GAN and LSGAN change its loss, penalty and d_norm."""
+class DCGANSettings:
+    """The convolutional fields DCGAN and its conditional form share (a mixin of the two schemas)."""
 
-    name: str = "dcgan"
     g_width: int = 64  # channels of G's finest hidden map, doubled at each coarser stage (DCGAN: 64)
     d_width: int = 64  # channels of D's first feature map, doubled per stage
     g_norm: Norm = "batch"  # DCGAN normalises G with BatchNorm
@@ -71,6 +69,14 @@ class DCGANConfig(LatentConfig):
 
     def d_uses_batchnorm(self) -> bool:
         return self.d_norm == "batch"
+
+
+@VARIANT_SCHEMAS.register("dcgan", root=AdversarialConfig)
+@dataclass
+class DCGANConfig(DCGANSettings, LatentConfig):
+    """DCGAN (Radford et al. 2016); WGAN, WGAN-GP, SN-GAN and LSGAN change its loss, penalty and d_norm."""
+
+    name: str = "dcgan"
 
 
 @VARIANT_SCHEMAS.register("cgan", root=AdversarialConfig)
@@ -91,18 +97,7 @@ class CGANConfig(ConditionalConfig):
 
 @VARIANT_SCHEMAS.register("cdcgan", root=AdversarialConfig)
 @dataclass
-class CDCGANConfig(ConditionalConfig):
+class CDCGANConfig(DCGANSettings, ConditionalConfig):
     """A conditional GAN with DCGAN-sized convolutional networks."""
 
     name: str = "cdcgan"
-    g_width: int = 64  # channels of G's finest hidden map, doubled at each coarser stage (DCGAN: 64)
-    d_width: int = 64  # channels of D's first feature map, doubled per stage
-    g_norm: Norm = "batch"  # DCGAN normalises G with BatchNorm
-    d_norm: Norm = "batch"  # BatchNorm in D; layer or none for gradient-penalty critics
-
-    def checks(self, cfg: Config) -> Iterator[Issue]:
-        yield from super().checks(cfg)
-        yield from convolutional_checks(self, cfg)
-
-    def d_uses_batchnorm(self) -> bool:
-        return self.d_norm == "batch"
