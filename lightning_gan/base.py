@@ -152,16 +152,14 @@ class BaseModule(L.LightningModule):
         shape = (n, v.z_dim)
         # a seeded generator (fixed sample grids, evaluation) lives on the CPU; training noise is made in place
         device = "cpu" if generator is not None else self.device
+        if truncation is not None and (problems := truncation_issues(v, truncation, "truncation")):
+            raise ValueError(problems[0].problem)  # the one rule eval.truncation and --truncation follow
         if v.prior == "uniform":
-            if truncation is not None:
-                raise ValueError("truncation applies to the normal prior; this variant uses variant.prior=uniform")
             # U(-√3, √3): unit variance, like the normal prior, so widths and lrs transfer.
             z = (torch.rand(shape, generator=generator, device=device) * 2 - 1).mul_(math.sqrt(3))
         else:
             z = torch.randn(shape, generator=generator, device=device)
             if truncation is not None:
-                if truncation <= 0:
-                    raise ValueError(f"truncation must be > 0, got {truncation}")
                 outside = z.abs() > truncation
                 while outside.any():  # resample past the threshold (BigGAN's truncation trick)
                     z[outside] = torch.randn(int(outside.sum()), generator=generator, device=device)
@@ -222,7 +220,7 @@ class BaseModule(L.LightningModule):
         if inputs is not None:
             raise ValueError(f"{self.cfg.variant.name} generates from noise: it takes no inputs")
         if truncation is not None and (problems := truncation_issues(self.cfg.variant, truncation, "truncation")):
-            raise ValueError(problems[0].message)
+            raise ValueError(problems[0].problem)
         in_z = self.cfg.variant.truncation_space == "z"
         z = self.sample_z(n, generator, truncation=truncation if in_z else None)
         if labels is not None:

@@ -90,3 +90,10 @@ def test_evaluate_with_truncation_records_it_in_keys_protocol_and_file_name(caps
     assert out.rsplit("report: ", 1)[1].strip().endswith("n100_t0.5.json")
     assert main(["evaluate", "runs/big", "--metrics", "parzen", "--num-samples", "100", "--truncation", "-1"]) == 2
     assert "eval.truncation" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", TRUNCATED)
+def test_generate_refuses_a_bad_truncation_with_the_config_rule(name):
+    module = tiny_module(name)
+    with pytest.raises(ValueError, match="must be > 0" if name not in IN_W else "ψ must be >= 0"):
+        module.generate(2, truncation=-1.0)
