@@ -39,8 +39,8 @@ class Showcase(NamedTuple):
     """A grid that shows what a variant adds (truncation rows, style mixing), written beside the sample grids."""
 
     images: torch.Tensor  # [rows * columns, C, H, W] in [-1, 1], row-major
-    columns: int
-    caption: str  # what the rows and columns are
+    columns: Optional[int]  # None: a square-ish grid
+    caption: str  # what the rows and columns are ("" when nothing needs saying)
 
 
 class Generated(NamedTuple):
@@ -228,6 +228,18 @@ class BaseModule(L.LightningModule):
         elif self.conditional:
             labels = self.sample_labels(n, generator)
         return Generated(self.sample(z, labels, truncation=None if in_z else truncation, generator=generator), labels)
+
+    @torch.no_grad()
+    def sample_grid(self, datamodule, count: int, seed: int) -> Showcase:
+        """The grid written every ``train.sample_every`` G steps, from one fixed noise batch, so grids over
+        time show G's progress on the same z. Conditional: one row per class, the same z in every row."""
+        noise = lambda: torch.Generator().manual_seed(seed)  # noqa: E731
+        if not self.conditional:
+            return Showcase(self.generate(count, noise()).samples, None, "")
+        columns = max(4, count // self.num_classes)
+        rows = [self.generate(columns, noise(), labels=torch.full((columns,), c, dtype=torch.long)).samples
+                for c in range(self.num_classes)]
+        return Showcase(torch.cat(rows), columns, "")
 
     def showcase_labels(self, columns: int) -> torch.Tensor | None:
         """One class per column of a showcase grid (cycling), for conditional variants."""

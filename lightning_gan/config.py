@@ -58,6 +58,8 @@ class VariantConfig:
     # where the truncation trick acts: "z" redraws prior values with |z| > t (BigGAN), "w" pulls styles
     # toward their tracked mean by ψ (StyleGAN), "none" has no truncation
     truncation_space: ClassVar[Literal["none", "z", "w"]] = "none"
+    # the image-to-image data it translates: "paired" (pix2pix), "unpaired" (CycleGAN); None = from noise
+    translates: ClassVar[Optional[Literal["paired", "unpaired"]]] = None
 
     def checks(self, cfg: "Config") -> Iterator[Issue]:
         return iter(())
@@ -117,6 +119,7 @@ class DataFacts:
     points: bool  # samples are vectors (2D mixtures), not images
     modes: bool  # known mode centres, so mode coverage can be measured
     labelled: Optional[bool]  # >= 2 classes; None = decided by the files (an image folder's sub-directories)
+    pairs: Optional[Literal["paired", "unpaired"]] = None  # image-to-image data: aligned pairs or two domains
 
 
 @dataclass
@@ -238,7 +241,7 @@ class PenaltyConfig:
     orthogonal_g: float = 0.0  # weight of BigGAN's orthogonal regularization of G (the paper: 1e-4); 0 = off
 
 
-METRIC_GROUPS = ("inception", "domain", "conditional", "modes", "parzen")
+METRIC_GROUPS = ("inception", "domain", "conditional", "modes", "parzen", "translation", "cycle")
 
 
 @dataclass
@@ -498,10 +501,26 @@ def validate(cfg: Config) -> None:
     if cfg.run.name is not None:
         need(cfg.run.name not in ("", ".", "..") and "/" not in cfg.run.name, "run.name",
              f"{cfg.run.name!r} is not a plain directory name", "use letters, digits, - and _")
+    issues.extend(translation_pairing_issues(cfg))
     issues.extend(cfg.variant.checks(cfg))
     issues.extend(cfg.data.checks())
     if issues:
         raise ConfigError(issues)
+
+
+def translation_pairing_issues(cfg: Config) -> list[Issue]:
+    """A variant and a data set that disagree on image-to-image pairing (noise models on pairs, and back)."""
+    needs, pairs, name = cfg.variant.translates, cfg.data.facts().pairs, cfg.variant.name
+    if needs == pairs:
+        return []
+    folder = {"paired": "paired_folder", "unpaired": "unpaired_folder"}
+    if needs is None:
+        return [Issue("variant.name", f"{name} generates images from noise, and data {cfg.data.name!r} holds "
+                      f"{pairs} image-to-image data", "use pix2pix (paired) or cyclegan (unpaired) on it, or an "
+                      "image data set (fashion_mnist, image_folder) for this variant")]
+    return [Issue("data.name", f"{name} translates {needs} images, and data {cfg.data.name!r} is "
+                  + (f"{pairs} image-to-image data" if pairs else "not image-to-image data"),
+                  f"use data.name={folder[needs]} data.path=DIR (see `lightning-gan prepare --help` for offline sets)")]
 
 
 def optimizer_checks(key: str, opt: OptimizerConfig) -> Iterator[Issue]:

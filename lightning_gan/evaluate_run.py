@@ -47,7 +47,7 @@ def evaluate(target: str, overrides: Sequence[str] = (), *, metrics: list[str] |
              num_samples: int | None = None, truncation: float | None = None, out: str | None = None, log=print,
              show_progress: bool = False) -> tuple[dict, Path]:
     """Checkpoint -> JSON report (metrics and protocol). Bad input raises before anything is generated."""
-    from lightning_gan.evaluation import Evaluator, facts_of
+    from lightning_gan.evaluation import facts_of, make_evaluator
     from lightning_gan.keys import check_groups
     from lightning_gan.errors import ClassifierMissing
 
@@ -70,10 +70,8 @@ def evaluate(target: str, overrides: Sequence[str] = (), *, metrics: list[str] |
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     module.eval().to(device)
     try:
-        evaluator = Evaluator(datamodule, cfg.eval.metrics, cfg.eval.num_samples, batch_size=cfg.eval.batch_size,
-                              inception_weights=cfg.eval.inception_weights, device=device,
-                              conditional=module.conditional, truncation=cfg.eval.truncation, log=log,
-                              show_progress=show_progress)
+        evaluator = make_evaluator(datamodule, cfg, conditional=module.conditional, device=device, log=log,
+                                   show_progress=show_progress)
     except ClassifierMissing as err:  # both ways out, spelled for this run
         run_config = ckpt.parent.parent / "config.yaml"
         run_config = run_config if run_config.is_file() else "CONFIG.yaml"  # a checkpoint outside its run directory
@@ -94,16 +92,16 @@ def evaluate(target: str, overrides: Sequence[str] = (), *, metrics: list[str] |
               "groups": evaluator.groups,
               "metrics": results, "protocol": evaluator.protocol,
               "seconds": round(time.perf_counter() - started, 1)}
-    path = Path(out) if out else _report_path(ckpt, module.g_steps, evaluator.tag)
+    path = Path(out) if out else _report_path(ckpt, module.g_steps, getattr(evaluator, "report_name", f"n{evaluator.tag}"))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2) + "\n")
     return report, path
 
 
-def _report_path(ckpt: Path, g_steps: int, tag: str) -> Path:
-    """RUN_DIR/evaluation/g0008000-n10k.json; an earlier report is never overwritten."""
+def _report_path(ckpt: Path, g_steps: int, name: str) -> Path:
+    """RUN_DIR/evaluation/g0008000-n10k.json (translation: g0008000-test.json); never overwrites a report."""
     run_dir = ckpt.parent.parent if ckpt.parent.name == "checkpoints" else ckpt.parent
-    stem = run_dir / "evaluation" / f"g{g_steps:07d}-n{tag}"
+    stem = run_dir / "evaluation" / f"g{g_steps:07d}-{name}"
     path, n = Path(f"{stem}.json"), 2  # not with_suffix: a truncation tag (n10k_t0.5) holds a dot
     while path.exists():
         path, n = Path(f"{stem}-{n}.json"), n + 1
@@ -149,6 +147,14 @@ def sample_grid(target: str, n: int, *, labels: list[int] | None = None, out: st
     if len(module.data_shape) != 3:
         raise ConfigError([Issue("RUN_DIR_OR_CKPT", f"{module.cfg.variant.name} generates 2D points, not images",
                                  "see the run's samples/ scatter plots, or use module.generate(n) from Python")])
+    if module.cfg.variant.translates is not None:  # rows of inputs, outputs and targets of the evaluation split
+        if labels is not None:
+            raise ConfigError([Issue("--labels", f"{module.cfg.variant.name} translates images: it takes no labels",
+                                     "drop --labels")])
+        grid = module.sample_grid(build_datamodule(module.cfg), n, seed)
+        save_image_grid(Path(out), grid.images, columns=grid.columns,
+                        title=f"{module.cfg.variant.name}, G step {module.g_steps}, {grid.caption}")
+        return Path(out)
     if labels is not None:
         if not module.conditional:
             raise ConfigError([Issue("--labels", f"{module.cfg.variant.name} is unconditional: it takes no labels",

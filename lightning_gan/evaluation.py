@@ -37,7 +37,22 @@ SAMPLE_SEED = 12345  # fixed noise for evaluation samples: two evaluations of on
 def facts_of(datamodule) -> DataFacts:
     """A loaded data module's facts (exact, where the config alone may leave `labelled` open)."""
     return DataFacts(points=len(datamodule.sample_shape) == 1, modes=hasattr(datamodule, "centers"),
-                     labelled=datamodule.num_classes > 1)
+                     labelled=datamodule.num_classes > 1, pairs=getattr(datamodule, "pairs", None))
+
+
+def make_evaluator(datamodule, cfg, *, conditional: bool, device: torch.device | str = "cpu", log=print,
+                   show_progress: bool = False):
+    """The evaluator of a run's data: image-to-image sets get ``TranslationEvaluator``, the rest ``Evaluator``."""
+    e = cfg.eval
+    if facts_of(datamodule).pairs is not None:
+        from lightning_gan.metrics.translation import TranslationEvaluator
+
+        return TranslationEvaluator(datamodule, e.metrics, e.num_samples, batch_size=e.batch_size,
+                                    inception_weights=e.inception_weights, device=device, log=log,
+                                    show_progress=show_progress)
+    return Evaluator(datamodule, e.metrics, e.num_samples, batch_size=e.batch_size, inception_weights=e.inception_weights,
+                     device=device, conditional=conditional, truncation=e.truncation, log=log,
+                     show_progress=show_progress)
 
 
 def _signed_to_unit(x: torch.Tensor) -> torch.Tensor:

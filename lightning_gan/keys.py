@@ -28,7 +28,12 @@ METRICS: dict[str, dict[str, bool | None]] = {
     "conditional": {"cond_acc": True},  # the domain classifier agrees with the requested class
     "modes": {"modes_captured": True, "high_quality": True, "mode_kl": False},
     "parzen": {"parzen_ll": True, "parzen_ll_se": None, "parzen_sigma": None},
+    # image-to-image: each output against its target (paired), and cycle / known-mapping errors (unpaired);
+    # input_l1 is the error of returning the input unchanged, the baseline of mapping_l1
+    "translation": {"l1": False, "psnr": True, "ssim": True},
+    "cycle": {"cycle_l1": False, "mapping_l1": False, "input_l1": None},
 }
+DIRECTIONS = ("ab_", "ba_")  # prefixes of an unpaired model's two directions (A -> B, B -> A)
 OPTIONAL = {"is", "is_std"}  # logged only when the weights have logits
 METRIC_NAMES = {group: tuple(name for name in names if name not in OPTIONAL) for group, names in METRICS.items()}
 HIGHER_IS_BETTER = {name: better for names in METRICS.values() for name, better in names.items()}
@@ -37,7 +42,8 @@ HIGHER_IS_BETTER = {name: better for names in METRICS.values() for name, better 
 def metric_goal(key: str) -> str | None:
     """"minimize" / "maximize" for a quality metric key (eval/domain_fid10k -> minimize); None otherwise."""
     name = key.removeprefix("eval/").split("/")[0]  # cond_acc10k/class3 follows cond_acc10k
-    name = re.sub(r"\d+k?(_t[\d.e+-]+)?$", "", name.removeprefix("domain_"))
+    name = re.sub(r"^(domain_|ab_|ba_)", "", name)
+    name = re.sub(r"(\d+k?(_t[\d.e+-]+)?|_test|_val)$", "", name)
     better = HIGHER_IS_BETTER.get(name)
     return None if better is None else "maximize" if better else "minimize"
 
@@ -46,6 +52,8 @@ def groups_for(facts: DataFacts, conditional: bool = False) -> list[str]:
     """The metric groups that make sense for a data set and model ("auto")."""
     if facts.points:
         return ["modes", "parzen"] if facts.modes else ["parzen"]
+    if facts.pairs is not None:
+        return ["translation" if facts.pairs == "paired" else "cycle", "inception"]
     if facts.labelled is False:
         return ["inception"]
     return ["inception", "domain"] + (["conditional"] if conditional else [])
@@ -59,6 +67,12 @@ def check_groups(requested: list[str], facts: DataFacts, conditional: bool = Fal
     for name in groups:
         if name not in METRIC_GROUPS:
             problems.append(Issue("eval.metrics", f"unknown metric group {name!r}", f"choose from {', '.join(METRIC_GROUPS)}"))
+        elif name in ("translation", "cycle") and facts.pairs != ("paired" if name == "translation" else "unpaired"):
+            needs = "paired image-to-image data (pix2pix)" if name == "translation" else "unpaired domains (CycleGAN)"
+            problems.append(Issue("eval.metrics", f"{name} needs {needs}", "use the groups `auto` picks for this data"))
+        elif facts.pairs is not None and name not in ("inception", "translation", "cycle"):
+            problems.append(Issue("eval.metrics", f"{name} does not apply to image-to-image data",
+                                  "use inception and translation (paired) or cycle (unpaired)"))
         elif name in ("inception", "domain") and facts.points:
             problems.append(Issue("eval.metrics", f"{name} needs images; this data set is 2D points", "use modes,parzen"))
         elif name == "modes" and not facts.modes:
@@ -83,9 +97,24 @@ def eval_keys(cfg, facts: DataFacts, *, with_inception_score: bool = False) -> s
     """
     conditional = cfg.variant.conditional
     keys = {f"eval/{name}" for name in METRIC_NAMES["modes"]} if facts.points and facts.modes else set()
+    if cfg.eval.every > 0 and facts.pairs is not None:
+        return translation_keys(cfg, facts, with_inception_score)
     if cfg.eval.every > 0:
         tag = count_tag(cfg.eval.num_samples, cfg.eval.truncation)
         for group in check_groups(cfg.eval.metrics, facts, conditional):
             names = METRIC_NAMES[group] + (("is", "is_std") if group == "inception" and with_inception_score else ())
             keys |= {f"eval/{'domain_' * (group == 'domain')}{name}{tag}" for name in names}
+    return keys
+
+
+def translation_keys(cfg, facts: DataFacts, with_inception_score: bool = False) -> set[str]:
+    """An image-to-image run's eval/ keys: tagged with the split (psnr_test), one prefix per direction if unpaired."""
+    tag = f"_{cfg.data.eval_split}"
+    prefixes = ("",) if facts.pairs == "paired" else DIRECTIONS
+    keys = set()
+    for group in check_groups(cfg.eval.metrics, facts):
+        names = METRIC_NAMES[group]
+        if group == "cycle" and not getattr(cfg.data, "test_pairs", False):
+            names = ("cycle_l1",)
+        keys |= {f"eval/{prefix}{name}{tag}" for prefix in prefixes for name in names}
     return keys

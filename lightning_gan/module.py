@@ -150,8 +150,12 @@ class AdversarialModule(BaseModule):
         logs = {name: value.detach() for name, value in logs.items()}
         return loss, {"d_loss": loss.detach(), **logs}
 
-    def g_objective(self, fake_scores: torch.Tensor, *, fake: torch.Tensor | None = None) -> tuple[torch.Tensor, Logs]:
-        loss = self.loss_pair.g(fake_scores.float())
+    def g_objective(self, *fake_scores: torch.Tensor, fake: torch.Tensor | None = None) -> tuple[torch.Tensor, Logs]:
+        """The configured G loss on D's scores of G's samples, plus G's due regularizers.
+
+        Several score tensors (one per critic: CycleGAN's two directions) add their losses.
+        """
+        loss = sum(self.loss_pair.g(scores.float()) for scores in fake_scores)
         loss = loss + self._regularize("g", self.g_steps, RegularizerInputs(self.generator, fake=fake))
         return loss, {"g_loss": loss.detach()}
 

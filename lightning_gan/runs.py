@@ -147,11 +147,10 @@ def fit(cfg: Config, verbose: bool = True, resume: Resume | None = None, callbac
     # kill right after it loses no sample grid or evaluation of that step.
     callbacks = [DataPosition(), sample_grid, *(callbacks or [])]
     if cfg.eval.every > 0:  # weights / classifier are resolved here: a missing one fails before training
-        from lightning_gan.evaluation import Evaluator
+        from lightning_gan.evaluation import make_evaluator
 
-        evaluator = Evaluator(datamodule, cfg.eval.metrics, cfg.eval.num_samples, batch_size=cfg.eval.batch_size,
-                              inception_weights=cfg.eval.inception_weights, conditional=module.conditional,
-                              truncation=cfg.eval.truncation, log=print if verbose else (lambda *a: None))
+        evaluator = make_evaluator(datamodule, cfg, conditional=module.conditional,
+                                   log=print if verbose else (lambda *a: None))
         callbacks.append(EvalMetrics(evaluator, cfg.eval.every))
     callbacks.append(checkpoints)
     callbacks += ([GStepProgressBar(refresh_rate=cfg.train.log_every)] if verbose else [])

@@ -28,8 +28,11 @@ class EpochSampler(Sampler[int]):
     that epoch as complete, so a run resumed from it would skip the epoch's unseen batches.
     """
 
-    def __init__(self, size: int, *, seed: int, batch_size: int):
+    def __init__(self, size: int, *, seed: int, batch_size: int, tag_epochs: bool = False):
         self.size, self.seed, self.batch_size = size, seed, batch_size
+        # yield epoch * size + index: a dataset drawing per-sample randomness (crop jitter) from this
+        # id gets other draws in every epoch, and the same ones after a resume
+        self.tag_epochs = tag_epochs
         self.epoch = 0
         self.consumed = 0  # batches of this epoch the training step has taken
 
@@ -52,7 +55,7 @@ class EpochSampler(Sampler[int]):
         order = torch.randperm(self.size, generator=torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch))
         total = self._num_local() * world
         order = torch.cat([order, order[: total - self.size]])  # equal shares for every rank
-        local = order[rank:total:world]
+        local = order[rank:total:world] + (self.epoch * self.size if self.tag_epochs else 0)
         return iter(local[self.consumed * self.batch_size:].tolist())  # after a restore: the unseen rest
 
     def __len__(self) -> int:
@@ -62,8 +65,9 @@ class EpochSampler(Sampler[int]):
 class ResumableLoader(DataLoader):
     """Shuffled full batches (the last partial batch dropped) from an EpochSampler, resumable."""
 
-    def __init__(self, dataset: Dataset, *, batch_size: int, seed: int, num_workers: int = 0, collate_fn=None):
-        sampler = EpochSampler(len(dataset), seed=seed, batch_size=batch_size)
+    def __init__(self, dataset: Dataset, *, batch_size: int, seed: int, num_workers: int = 0, collate_fn=None,
+                 tag_epochs: bool = False):
+        sampler = EpochSampler(len(dataset), seed=seed, batch_size=batch_size, tag_epochs=tag_epochs)
         # Its own generator: a loader without one draws its workers' base seed from the global RNG at
         # every epoch start, which would shift the noise stream of a resumed run.
         super().__init__(dataset, batch_size=batch_size, sampler=sampler, drop_last=True, num_workers=num_workers,
