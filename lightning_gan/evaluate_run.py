@@ -92,7 +92,7 @@ def evaluate(target: str, overrides: Sequence[str] = (), *, metrics: list[str] |
               "groups": evaluator.groups,
               "metrics": results, "protocol": evaluator.protocol,
               "seconds": round(time.perf_counter() - started, 1)}
-    path = Path(out) if out else _report_path(ckpt, module.g_steps, getattr(evaluator, "report_name", f"n{evaluator.tag}"))
+    path = Path(out) if out else _report_path(ckpt, module.g_steps, evaluator.report_name)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2) + "\n")
     return report, path

@@ -78,6 +78,7 @@ class Evaluator:
         self.groups = check_groups(groups, facts_of(datamodule), conditional)
         self.truncation = truncation  # passed to every generate(); part of every key (fid10k_t0.5)
         self.tag = count_tag(num_samples, truncation)
+        self.report_name = f"n{self.tag}"  # RUN_DIR/evaluation/g<step>-n10k.json
         self.log = log
         self.show_progress = show_progress  # bars per phase (the evaluate command); off inside training
         train_x, train_y = datamodule.x, datamodule.y

@@ -98,7 +98,7 @@ def eval_keys(cfg, facts: DataFacts, *, with_inception_score: bool = False) -> s
     conditional = cfg.variant.conditional
     keys = {f"eval/{name}" for name in METRIC_NAMES["modes"]} if facts.points and facts.modes else set()
     if cfg.eval.every > 0 and facts.pairs is not None:
-        return translation_keys(cfg, facts, with_inception_score)
+        return translation_keys(cfg, facts)  # no IS: translation FIDs run without Inception logits
     if cfg.eval.every > 0:
         tag = count_tag(cfg.eval.num_samples, cfg.eval.truncation)
         for group in check_groups(cfg.eval.metrics, facts, conditional):
@@ -107,7 +107,7 @@ def eval_keys(cfg, facts: DataFacts, *, with_inception_score: bool = False) -> s
     return keys
 
 
-def translation_keys(cfg, facts: DataFacts, with_inception_score: bool = False) -> set[str]:
+def translation_keys(cfg, facts: DataFacts) -> set[str]:
     """An image-to-image run's eval/ keys: tagged with the split (psnr_test), one prefix per direction if unpaired."""
     tag = f"_{cfg.data.eval_split}"
     prefixes = ("",) if facts.pairs == "paired" else DIRECTIONS

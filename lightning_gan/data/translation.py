@@ -151,6 +151,7 @@ class TranslationDataModule(InMemoryDataModule):
         self.target: torch.Tensor | None = None  # uint8 [N, C, L, L] training targets
         self.eval_inputs: torch.Tensor | None = None  # float [N, C, S, S] in [-1, 1]
         self.eval_targets: torch.Tensor | None = None
+        self._files: dict[str, tuple] = {}  # split -> split_files(), so check() and load() scan each folder once
 
     # ---------------------------------------------------------------- what a layout provides
     def split_files(self, split: str) -> tuple[list[Path], list[Path] | None]:
@@ -181,10 +182,15 @@ class TranslationDataModule(InMemoryDataModule):
 
     def check(self) -> None:
         for split in ("train", self.cfg.eval_split):
-            self.split_files(split)
+            self._checked_files(split)
+
+    def _checked_files(self, split: str) -> tuple:
+        if split not in self._files:
+            self._files[split] = self.split_files(split)
+        return self._files[split]
 
     def _read_split(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
-        first, second = self.split_files(split)
+        first, second = self._checked_files(split)
         side = self.cfg.resized_side
         if second is None:
             a, b = _decode(first, self.cfg.channels, side, halves=True)
@@ -201,7 +207,7 @@ class TranslationDataModule(InMemoryDataModule):
         self.source = (f"{self.cfg.path} ({self.layout_name}, {self.cfg.direction}): train {counts}, "
                        f"{self.cfg.eval_split} {len(self.eval_inputs)}/{len(self.eval_targets)}; resized to {side}, "
                        f"random {crop} crops" + (" and flips" if self.cfg.flip else ""))
-        return self.x, torch.zeros(len(self._dataset()), dtype=torch.long)
+        return self.x, torch.zeros(len(self.x), dtype=torch.long)  # unlabelled: one class
 
     def _dataset(self) -> JitteredPairs:
         return JitteredPairs(self.x, self.target, size=self.cfg.image_size, flip=self.cfg.flip, seed=self.seed,
