@@ -18,28 +18,13 @@ def save_image_grid(path: Path, images: torch.Tensor, columns: int | None = None
     nrow = columns or max(1, int(len(images) ** 0.5))
     grid = make_grid((images.clamp(-1, 1) + 1) / 2, nrow=nrow, padding=1)  # [C, H, W] in [0, 1]
     picture = Image.fromarray(grid.mul(255).add_(0.5).clamp_(0, 255).byte().permute(1, 2, 0).numpy())
-    if picture.width < 256:  # small images (8x8 .. 16x16 grids): enlarged, pixels kept sharp, so the caption fits
-        scale = min(4, -(-256 // picture.width))  # ceil
-        picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
     if title:
-        lines = _wrap(title, max(10, picture.width // 6))  # PIL's default bitmap font: ~6 px per character
-        strip = 2 + 12 * len(lines)  # px: the font is ~11 px high
+        strip = 14  # px: PIL's default bitmap font is ~11 px high
         captioned = Image.new("RGB", (picture.width, picture.height + strip), "white")
         captioned.paste(picture, (0, strip))
-        ImageDraw.Draw(captioned).multiline_text((2, 1), "\n".join(lines), fill="black", spacing=1)
+        ImageDraw.Draw(captioned).text((2, 1), title, fill="black")
         picture = captioned
     picture.save(path)
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    """Splits a caption at ", " and spaces into lines of at most ``width`` characters (longer words stay whole)."""
-    lines: list[str] = []
-    for word in text.split(" "):
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return lines
 
 
 def save_scatter(path: Path, samples: torch.Tensor, real: torch.Tensor, title: str) -> None:
