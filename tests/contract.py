@@ -29,9 +29,11 @@ def fit_tiny(name: str, data: str, *extra: str):
     return cfg, fit(cfg, verbose=False)
 
 
-def assert_base_contract(name: str, data: str, cfg, result) -> None:
+def assert_base_contract(name: str, data: str, cfg, result, *, inputs: torch.Tensor | None = None) -> None:
+    """``inputs``: what a family that translates images samples from ([6, *shape]); noise models take none."""
     cls, module = VARIANTS[name], result.module
     shape = (2,) if data == "points" else (1, 16, 16)
+    given = {} if inputs is None else {"inputs": inputs}
 
     # both networks trained: every parameter moved away from its seeded initial value
     L.seed_everything(cfg.train.seed, verbose=False)
@@ -49,12 +51,12 @@ def assert_base_contract(name: str, data: str, cfg, result) -> None:
     assert {k for r in rows for k in r} - {"step"} == cfg.train_keys()  # what sweep validation expects
 
     # samples: shape and range, the same for the same seeded generator
-    generated = module.generate(6, torch.Generator().manual_seed(1))
+    generated = module.generate(6, torch.Generator().manual_seed(1), **given)
     assert generated.samples.shape == (6, *shape)
     assert torch.isfinite(generated.samples).all()
-    if data == "images":
+    if data != "points":
         assert generated.samples.min() >= -1 and generated.samples.max() <= 1
-    torch.testing.assert_close(module.generate(6, torch.Generator().manual_seed(1)).samples, generated.samples)
+    torch.testing.assert_close(module.generate(6, torch.Generator().manual_seed(1), **given).samples, generated.samples)
 
     # run directory contents
     assert (result.run_dir / "config.yaml").is_file()
@@ -67,7 +69,7 @@ def assert_base_contract(name: str, data: str, cfg, result) -> None:
     restored = load_module(str(result.checkpoint))
     assert type(restored) is cls
     assert (restored.g_steps, restored.d_steps) == (module.g_steps, module.d_steps)
-    again = restored.generate(6, torch.Generator().manual_seed(1))
+    again = restored.generate(6, torch.Generator().manual_seed(1), **given)
     torch.testing.assert_close(again.samples, generated.samples)
     if generated.labels is not None:
         assert torch.equal(again.labels, generated.labels)

@@ -4,13 +4,17 @@ import hashlib
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+from folders import save, write_aligned, write_side_by_side, write_unpaired
 
 from lightning_gan.cli import main
 
 COMMON = ["train.g_steps=4", "train.log_every=2", "train.sample_every=2", "train.checkpoint_every=2",
           "run.wandb.mode=disabled", "trainer.accelerator=cpu", "--quiet"]
 TINY = [*COMMON, "data.n_samples=256", "data.batch_size=16"]  # the default 2D mixture, small
+P2P = ["variant.name=pix2pix", "variant.d_layers=1", "data.name=paired_folder", "data.image_size=16", "data.channels=1"]
+CYC = ["variant.name=cyclegan", "variant.d_layers=1", "data.name=unpaired_folder", "data.image_size=16", "data.channels=1"]
 
 # (command line after `lightning-gan`, text the message must contain: the key or file, and the problem)
 CASES = {
@@ -48,7 +52,41 @@ CASES = {
                                         "the checkpoint was trained with variant 'gan'"),
     "sweep parameter that is not a config key": (["sweep", "sweep.yaml", "--check"], "did you mean 'optim.d.lr'"),
     "evaluate a missing run": (["evaluate", "runs/nowhere"], "does not exist"),
+    # image-to-image folders in the reference layouts (tests/folders.py writes the well-formed ones)
+    "paired set without its test split": (["fit", *P2P, "data.path=p2p_no_test"], "split 'test' missing"),
+    "odd-width A|B image": (["fit", *P2P, "data.path=p2p_odd"], "an odd width cannot split into A|B halves"),
+    "A|B halves not square": (["fit", *P2P, "data.path=p2p_wide"], "the A|B halves are not square"),
+    "aligned A/ and B/ of unequal counts": (["fit", *P2P, "data.path=p2p_unequal"], "8 and 7 images, not paired by name"),
+    "mixed image sizes in a split": (["fit", *P2P, "data.path=p2p_mixed"], "images of 2 sizes"),
+    "unreadable image in a paired set": (["fit", *P2P, "data.path=p2p_corrupt"], "cannot read image"),
+    "CycleGAN domain folder missing": (["fit", *CYC, "data.path=cyc_no_trainB"], "split 'trainB' missing"),
+    "CycleGAN test pairs not named alike": (["fit", *CYC, "data.path=cyc_names", "data.test_pairs=true"],
+                                            "the two folders' file names differ"),
+    "noise variant on paired images": (["fit", "variant.name=dcgan", "data.name=paired_folder", "data.path=p2p_ok"],
+                                       "dcgan generates images from noise"),
+    "pix2pix on unpaired domains": (["fit", *P2P[:2], *CYC[2:], "data.path=cyc_names"], "pix2pix translates paired images"),
+    "PatchGAN deeper than the image": (["fit", *P2P, "variant.d_layers=3", "data.path=p2p_ok"], "leave no score map"),
+    "translation metrics on noise data": (["fit", "eval.every=2", "eval.metrics=[translation]"], "translation needs paired"),
 }
+FOLDER_DATA = ("data.name=image_folder", "data.name=paired_folder", "data.name=unpaired_folder")
+
+
+def write_translation_folders(root: Path) -> None:
+    """One malformed copy of the reference layouts per case, and a well-formed one."""
+    write_side_by_side(root / "p2p_ok")
+    write_side_by_side(root / "p2p_no_test", splits=("train",))
+    save(root / "p2p_odd" / "train" / "0.png", np.zeros((16, 31), np.uint8))
+    save(root / "p2p_wide" / "train" / "0.png", np.zeros((16, 48), np.uint8))
+    write_aligned(root / "p2p_unequal")
+    (root / "p2p_unequal" / "B" / "train" / "7.png").unlink()
+    write_side_by_side(root / "p2p_mixed")
+    save(root / "p2p_mixed" / "train" / "big.png", np.zeros((20, 40), np.uint8))
+    write_side_by_side(root / "p2p_corrupt")
+    (root / "p2p_corrupt" / "train" / "bad.png").write_bytes(b"\x89PNG but not really")
+    write_unpaired(root / "cyc_no_trainB")
+    shutil.rmtree(root / "cyc_no_trainB" / "trainB")
+    write_unpaired(root / "cyc_names")
+    (root / "cyc_names" / "testB" / "0.png").rename(root / "cyc_names" / "testB" / "other.png")
 
 
 def tree(root: Path) -> dict:
@@ -66,6 +104,7 @@ def template(tmp_path_factory) -> Path:
         Path("imgs").mkdir()
         Path("corrupt").mkdir()
         (Path("corrupt") / "a.png").write_bytes(b"\x89PNG but not really")
+        write_translation_folders(Path("."))
         Path("broken.yaml").write_text("train: {k: [1,\n")
         Path("sweep.yaml").write_text("program: x\nmethod: grid\nparameters:\n  optim.d.lrr: {values: [0.001]}\n"
                                       "command: [python, -m, lightning_gan, fit, '${args_no_hyphens}']\n")
@@ -88,7 +127,7 @@ def test_there_are_at_least_25_distinct_bad_inputs():
 def test_bad_input_exits_2_with_the_fix_and_touches_no_output(name, workspace, tmp_path, capsys):
     args, message = CASES[name]
     if args[0] == "fit" and "--resume" not in args:
-        args = [*args, *(COMMON if "data.name=image_folder" in args else TINY)]
+        args = [*args, *(COMMON if any(a in args for a in FOLDER_DATA) else TINY)]
     assert main(args) == 2
     err = capsys.readouterr().err
     assert message in err, err
