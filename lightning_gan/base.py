@@ -81,6 +81,7 @@ class BaseModule(L.LightningModule):
     family: ClassVar[str]  # contract suites are parametrized per family
     data_kinds: ClassVar[tuple[str, ...]] = ("points", "images")  # what the nets accept (contract tests)
     truncation_sweep: ClassVar[tuple[float, ...]] = ()  # rows of the "truncation" showcase grid; () = no grid
+    trained_networks: ClassVar[tuple[str, ...]] = ("generator",)  # attributes every update trains (contract suites)
 
     def __init__(self, config: dict, data_shape: Sequence[int], num_classes: int = 0,
                  label_prior: Optional[Sequence[float]] = None):
@@ -246,11 +247,12 @@ class BaseModule(L.LightningModule):
         return torch.arange(columns) % self.num_classes if self.conditional else None
 
     @torch.no_grad()
-    def showcase_grids(self, seed: int, columns: int = 8) -> dict[str, Showcase]:
+    def showcase_grids(self, seed: int, columns: int = 8, datamodule=None) -> dict[str, Showcase]:
         """Grids beside the sample grids (file ``samples/<name>-g<step>.png``, W&B ``samples/<name>``).
 
         The default is the truncation sweep when ``truncation_sweep`` is set: the same z and classes in
-        every row, one row per value. Variants add their own grids by extending this.
+        every row, one row per value. Variants add their own grids by extending this; grids of data
+        (a VAE's reconstructions) need ``datamodule``, which the sample-grid callback passes.
         """
         if not self.truncation_sweep or len(self.data_shape) != 3:
             return {}
@@ -260,6 +262,18 @@ class BaseModule(L.LightningModule):
         symbol = "t" if self.cfg.variant.truncation_space == "z" else "psi"  # PIL's bitmap font has no ψ
         values = ", ".join(f"{t:g}" for t in self.truncation_sweep)
         return {"truncation": Showcase(torch.cat(rows), columns, f"rows: {symbol} = {values}")}
+
+    def latent_encodings(self, datamodule, seed: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """(codes [N, 2], classes [N]) of data, drawn as ``samples/latent-g<step>.png``; None: no such plot."""
+        return None
+
+    def log_likelihood(self, images: torch.Tensor, *, k: int, chunk: int, generator: torch.Generator) -> dict:
+        """Per-image log-likelihood bounds of a likelihood model (``VariantConfig.likelihood_model``)."""
+        raise NotImplementedError(f"{self.cfg.variant.name} has no likelihood")
+
+    def position(self) -> str:
+        """Where training is, for messages ("G step 120"); families add their own counters."""
+        return f"G step {self.g_steps}"
 
     # ---------------------------------------------------------------- optimizers
     def configure_optimizers(self):

@@ -20,7 +20,7 @@ from lightning.pytorch.utilities import rank_zero_only
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from lightning_gan import compat
-from lightning_gan.plots import save_image_grid, save_scatter
+from lightning_gan.plots import save_image_grid, save_latent_scatter, save_scatter
 
 
 class DataPosition(Callback):
@@ -91,8 +91,19 @@ class SampleGrid(_EveryGSteps):
         else:
             grid = module.sample_grid(datamodule, self.num_images, self.seed)
             self._write(trainer, module, grid.images.float().cpu(), datamodule, grid.columns, grid.caption)
-        for name, grid in module.showcase_grids(self.seed).items():
+        for name, grid in module.showcase_grids(self.seed, datamodule=datamodule).items():
             self._write_showcase(trainer, module, name, grid)
+        if (encodings := module.latent_encodings(datamodule, self.seed)) is not None:
+            self._write_latents(trainer, module, *encodings)
+
+    @rank_zero_only
+    def _write_latents(self, trainer, module, codes, classes) -> None:
+        path = self.out_dir / f"latent-g{module.g_steps:07d}.png"
+        title = f"G step {module.g_steps}, posterior means of {len(codes)} images by class"
+        save_latent_scatter(path, codes, classes, title)
+        for logger in trainer.loggers:
+            if isinstance(logger, WandbLogger):
+                logger.log_image("samples/latent", [str(path)], step=module.logger_step, caption=[title])
 
     @rank_zero_only
     def _write_showcase(self, trainer, module, name: str, grid) -> None:
@@ -136,7 +147,7 @@ class EvalMetrics(_EveryGSteps):
             self.evaluator.log = lambda *a: None
 
     def fire(self, trainer, module) -> None:
-        results = self.evaluator.run(module.generate)
+        results = self.evaluator.run(module.generate, score=module.log_likelihood)
         module.log_now({f"eval/{k}": v for k, v in results.items()})
 
 

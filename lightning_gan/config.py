@@ -60,6 +60,7 @@ class VariantConfig:
     truncation_space: ClassVar[Literal["none", "z", "w"]] = "none"
     # the image-to-image data it translates: "paired" (pix2pix), "unpaired" (CycleGAN); None = from noise
     translates: ClassVar[Optional[Literal["paired", "unpaired"]]] = None
+    likelihood_model: ClassVar[bool] = False  # it scores log p(x) (a VAE): evaluation adds the likelihood group
 
     def checks(self, cfg: "Config") -> Iterator[Issue]:
         return iter(())
@@ -241,7 +242,7 @@ class PenaltyConfig:
     orthogonal_g: float = 0.0  # weight of BigGAN's orthogonal regularization of G (the paper: 1e-4); 0 = off
 
 
-METRIC_GROUPS = ("inception", "domain", "conditional", "modes", "parzen", "translation", "cycle")
+METRIC_GROUPS = ("inception", "domain", "conditional", "modes", "parzen", "translation", "cycle", "likelihood")
 
 
 @dataclass

@@ -46,7 +46,7 @@ class DivergenceGuard:
         """Rolls back, or raises Diverged with what, where and how to go on."""
         what = f"its loss is {float(loss.detach()):g}" if not torch.isfinite(loss.detach()).all() else "a gradient is not finite"
         checkpoint = module.last_checkpoint_path()
-        where = f"the {network_name} diverged at G step {module.g_steps}, D step {module.d_steps}: {what}"
+        where = f"the {network_name} diverged at {module.position()}: {what}"
         # Every rank must take the same branch: rank 0's view of the file decides (no shared filesystem needed).
         have_checkpoint = module.trainer.strategy.broadcast(bool(checkpoint and checkpoint.is_file()), src=0)
         if self.policy == "rollback" and self.rollbacks < self.max_rollbacks and have_checkpoint:

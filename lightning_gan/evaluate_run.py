@@ -77,7 +77,7 @@ def evaluate(target: str, overrides: Sequence[str] = (), *, metrics: list[str] |
         run_config = run_config if run_config.is_file() else "CONFIG.yaml"  # a checkpoint outside its run directory
         data_overrides = " ".join(o for o in overrides if o.startswith("data."))
         prepare = f"lightning-gan prepare classifier {run_config}" + (f" {data_overrides}" if data_overrides else "")
-        others = [g for g in check_groups(["auto"], facts_of(datamodule), module.conditional)
+        others = [g for g in check_groups(["auto"], facts_of(datamodule), module.conditional, cfg.variant.likelihood_model)
                   if g not in ("domain", "conditional")]
         raise ClassifierMissing(f"{str(err).splitlines()[0]}\n      fix: {prepare}   (trains it once, a few minutes "
                                 f"on 2 cores; cached for every run on this data)\n       or: lightning-gan evaluate "
@@ -85,7 +85,7 @@ def evaluate(target: str, overrides: Sequence[str] = (), *, metrics: list[str] |
                                 "metrics)") from None
     started = time.perf_counter()
     evaluator.prepare_real()
-    results = evaluator.run(module.generate)
+    results = evaluator.run(module.generate, score=module.log_likelihood)
     report = {"checkpoint": str(ckpt), "variant": cfg.variant.name, "data": cfg.data.name,
               "loss": getattr(cfg, "loss", None),
               "g_steps": module.g_steps, "ema": module.generator_ema is not None, "truncation": cfg.eval.truncation,

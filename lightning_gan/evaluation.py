@@ -50,9 +50,20 @@ def make_evaluator(datamodule, cfg, *, conditional: bool, device: torch.device |
         return TranslationEvaluator(datamodule, e.metrics, e.num_samples, batch_size=e.batch_size,
                                     inception_weights=e.inception_weights, device=device, log=log,
                                     show_progress=show_progress)
+    likelihood = (LikelihoodProtocol(e.likelihood_images, e.iwae_k, e.iwae_chunk)
+                  if cfg.variant.likelihood_model else None)
     return Evaluator(datamodule, e.metrics, e.num_samples, batch_size=e.batch_size, inception_weights=e.inception_weights,
                      device=device, conditional=conditional, truncation=e.truncation, log=log,
-                     show_progress=show_progress)
+                     show_progress=show_progress, likelihood=likelihood)
+
+
+@dataclass(frozen=True)
+class LikelihoodProtocol:
+    """How a likelihood model is scored: on ``images`` held-out images, the IWAE bound with ``k`` samples."""
+
+    images: int
+    k: int
+    chunk: int  # samples decoded at once per image batch
 
 
 def _signed_to_unit(x: torch.Tensor) -> torch.Tensor:
@@ -71,11 +82,13 @@ class Evaluator:
     def __init__(self, datamodule, groups: list[str], num_samples: int, *, batch_size: int = 250,
                  inception_weights: str = "auto", device: torch.device | str = "cpu", rank: int = 0,
                  world_size: int = 1, gather: Callable[[torch.Tensor], torch.Tensor] | None = None,
-                 conditional: bool = False, truncation: float | None = None, log=print, show_progress: bool = False):
+                 conditional: bool = False, truncation: float | None = None, log=print, show_progress: bool = False,
+                 likelihood: LikelihoodProtocol | None = None):
         self.datamodule, self.num_samples, self.batch_size = datamodule, num_samples, batch_size
         self.device, self.rank, self.world_size = torch.device(device), rank, world_size
         self.gather = gather or (lambda t: t.unsqueeze(0))
-        self.groups = check_groups(groups, facts_of(datamodule), conditional)
+        self.groups = check_groups(groups, facts_of(datamodule), conditional, likelihood is not None)
+        self.likelihood = likelihood
         self.truncation = truncation  # passed to every generate(); part of every key (fid10k_t0.5)
         self.tag = count_tag(num_samples, truncation)
         self.report_name = f"n{self.tag}"  # RUN_DIR/evaluation/g<step>-n10k.json
@@ -129,6 +142,47 @@ class Evaluator:
                                         f"{len(self.parzen_test)} {'held-out' if test is not None else 'training'} examples"
                                         + ("; images scaled to [0, 1]" if len(datamodule.sample_shape) > 1 else ""))
 
+        if "likelihood" in self.groups:
+            self._prepare_likelihood(order)
+
+    def _prepare_likelihood(self, train_order: torch.Tensor) -> None:
+        """The held-out images the ELBO and the IWAE bound are computed on (the test split when there is one)."""
+        from lightning_gan.config import ConfigError, Issue
+
+        held = self.datamodule.heldout()
+        pool, where = (held, "held-out test images") if held is not None else \
+            (self.datamodule.x[train_order.flip(0)], "training images (this data set has no test split)")
+        n = self.likelihood.images
+        if len(pool) < n:
+            raise ConfigError([Issue("eval.likelihood_images", f"{n} requested, but the data set has {len(pool)} {where}",
+                                     f"use eval.likelihood_images={len(pool)} or fewer")])
+        self.likelihood_x = pool[:n]
+        self.likelihood_tag = count_tag(n)
+        self.protocol["likelihood"] = (f"{n} {where}; nats per image, pixels in [0, 1]; elbo: one reparameterized z, "
+                                       f"closed-form KL; iwae_ll: importance-weighted bound (Burda et al. 2016) with "
+                                       f"K = {self.likelihood.k} samples of q(z|x); noise seed {SAMPLE_SEED}")
+
+    def _likelihood(self, score: Callable) -> dict[str, float]:
+        """Each rank scores a contiguous block of the images; the per-image values are gathered and averaged."""
+        n, per = len(self.likelihood_x), -(-len(self.likelihood_x) // self.world_size)
+        index = torch.arange(self.rank * per, (self.rank + 1) * per).clamp(max=n - 1)  # equal shapes: pad with the last
+        generator = torch.Generator().manual_seed(SAMPLE_SEED + self.rank)
+        batch = max(1, 1000 // self.likelihood.chunk)  # images per decoder call of chunk samples each
+        values: dict[str, list[torch.Tensor]] = {}
+        with progress(per, "likelihood of held-out images", self.show_progress) as bar:
+            for start in range(0, per, batch):
+                images = self.likelihood_x[index[start: start + batch]]
+                out = score(images, k=self.likelihood.k, chunk=self.likelihood.chunk, generator=generator)
+                for name, value in out.items():
+                    values.setdefault(name, []).append(value.float())
+                if bar is not None:
+                    bar.update(len(images))
+        results = {}
+        for name in sorted(values):
+            gathered = self.gather(torch.cat(values[name]).to(self.device)).cpu().flatten()[:n]
+            results[f"{name}{self.likelihood_tag}"] = float(gathered.mean())
+        return results
+
     def bind(self, *, rank: int, world_size: int, device: torch.device,
              gather: Callable[[torch.Tensor], torch.Tensor] | None) -> None:
         """Called by the metrics callback once the Trainer knows this process's rank and device."""
@@ -171,8 +225,11 @@ class Evaluator:
         return hits
 
     @torch.no_grad()
-    def run(self, sample: Sampler) -> dict[str, float]:
-        """Generates this rank's share of samples, feeds every metric, and computes (on every rank)."""
+    def run(self, sample: Sampler, score: Callable | None = None) -> dict[str, float]:
+        """Generates this rank's share of samples, feeds every metric, and computes (on every rank).
+
+        score: a likelihood model's ``log_likelihood`` (images -> per-image bounds), for that group.
+        """
         if self.feature_groups and not self.protocol.get("real_cache_hits"):
             self.prepare_real()
         for group in self.feature_groups:
@@ -188,7 +245,7 @@ class Evaluator:
                 self._generate_batch(sample, generator, start, per_rank, local_n, kept, outs, hits, labels)
                 if bar is not None:
                     bar.update(min(self.batch_size, per_rank - start))
-        results: dict[str, float] = {}
+        results: dict[str, float] = self._likelihood(score) if "likelihood" in self.groups else {}
         for group in self.feature_groups:
             # One update per evaluation on every rank: torchmetrics syncs list states element by element,
             # so ranks with different numbers of update calls would fall out of step.

@@ -32,6 +32,8 @@ METRICS: dict[str, dict[str, bool | None]] = {
     # input_l1 is the error of returning the input unchanged, the baseline of mapping_l1
     "translation": {"l1": False, "psnr": True, "ssim": True},
     "cycle": {"cycle_l1": False, "mapping_l1": False, "input_l1": None},
+    # likelihood models (the VAE), nats per held-out image: the ELBO, its two terms, and the IWAE bound
+    "likelihood": {"elbo": True, "iwae_ll": True, "reconstruction": True, "kl": None},
 }
 DIRECTIONS = ("ab_", "ba_")  # prefixes of an unpaired model's two directions (A -> B, B -> A)
 OPTIONAL = {"is", "is_std"}  # logged only when the weights have logits
@@ -48,8 +50,10 @@ def metric_goal(key: str) -> str | None:
     return None if better is None else "maximize" if better else "minimize"
 
 
-def groups_for(facts: DataFacts, conditional: bool = False) -> list[str]:
+def groups_for(facts: DataFacts, conditional: bool = False, likelihood: bool = False) -> list[str]:
     """The metric groups that make sense for a data set and model ("auto")."""
+    if likelihood and not facts.points and facts.pairs is None:
+        return ["likelihood", *groups_for(facts, conditional), "parzen"]
     if facts.points:
         return ["modes", "parzen"] if facts.modes else ["parzen"]
     if facts.pairs is not None:
@@ -59,14 +63,17 @@ def groups_for(facts: DataFacts, conditional: bool = False) -> list[str]:
     return ["inception", "domain"] + (["conditional"] if conditional else [])
 
 
-def check_groups(requested: list[str], facts: DataFacts, conditional: bool = False) -> list[str]:
+def check_groups(requested: list[str], facts: DataFacts, conditional: bool = False, likelihood: bool = False) -> list[str]:
     expanded = [g for name in (requested or ["auto"])
-                for g in (groups_for(facts, conditional) if name == "auto" else [name])]
+                for g in (groups_for(facts, conditional, likelihood) if name == "auto" else [name])]
     groups = list(dict.fromkeys(expanded))
     problems = []
     for name in groups:
         if name not in METRIC_GROUPS:
             problems.append(Issue("eval.metrics", f"unknown metric group {name!r}", f"choose from {', '.join(METRIC_GROUPS)}"))
+        elif name == "likelihood" and not likelihood:
+            problems.append(Issue("eval.metrics", "likelihood needs a model with a likelihood (the VAE)",
+                                  "drop likelihood; for GANs, parzen estimates a log-likelihood from samples"))
         elif name in ("translation", "cycle") and facts.pairs != ("paired" if name == "translation" else "unpaired"):
             needs = "paired image-to-image data (pix2pix)" if name == "translation" else "unpaired domains (CycleGAN)"
             problems.append(Issue("eval.metrics", f"{name} needs {needs}", "use the groups `auto` picks for this data"))
@@ -101,10 +108,16 @@ def eval_keys(cfg, facts: DataFacts, *, with_inception_score: bool = False) -> s
         return translation_keys(cfg, facts)  # no IS: translation FIDs run without Inception logits
     if cfg.eval.every > 0:
         tag = count_tag(cfg.eval.num_samples, cfg.eval.truncation)
-        for group in check_groups(cfg.eval.metrics, facts, conditional):
+        for group in check_groups(cfg.eval.metrics, facts, conditional, cfg.variant.likelihood_model):
             names = METRIC_NAMES[group] + (("is", "is_std") if group == "inception" and with_inception_score else ())
-            keys |= {f"eval/{'domain_' * (group == 'domain')}{name}{tag}" for name in names}
+            group_tag = likelihood_tag(cfg) if group == "likelihood" else tag
+            keys |= {f"eval/{'domain_' * (group == 'domain')}{name}{group_tag}" for name in names}
     return keys
+
+
+def likelihood_tag(cfg) -> str:
+    """The likelihood group's keys carry the held-out image count (elbo1k); K is in the report's protocol."""
+    return count_tag(cfg.eval.likelihood_images)
 
 
 def translation_keys(cfg, facts: DataFacts) -> set[str]:

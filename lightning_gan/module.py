@@ -44,6 +44,7 @@ def declared_regularizers(cfg: AdversarialConfig) -> list[Regularizer]:
 class AdversarialModule(BaseModule):
     RootConfig = AdversarialConfig
     family = "adversarial"
+    trained_networks = ("generator", "discriminator")
 
     # ---------------------------------------------------------------- what a variant provides
     def build_networks(self) -> tuple[nn.Module, nn.Module]:
@@ -114,6 +115,9 @@ class AdversarialModule(BaseModule):
             self.adaptive_k.observe(d_logs["D_accuracy"])
         self._d_logs, self._d_in_cycle = [], 0
         self.finish_g_step(row, counters={"d_step": self.d_steps})
+
+    def position(self) -> str:
+        return f"G step {self.g_steps}, D step {self.d_steps}"
 
     # ---------------------------------------------------------------- helpers for variants
     def d_objective(self, real: torch.Tensor, fake: torch.Tensor, *, negatives: Sequence[torch.Tensor] = (),

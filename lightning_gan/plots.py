@@ -47,3 +47,22 @@ def save_scatter(path: Path, samples: torch.Tensor, real: torch.Tensor, title: s
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def save_latent_scatter(path: Path, codes: torch.Tensor, classes: torch.Tensor, title: str) -> None:
+    """2D latent codes coloured by class (a VAE's posterior means), with a legend of the classes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(5.5, 5), dpi=100)
+    points = ax.scatter(codes[:, 0], codes[:, 1], s=3, c=classes, cmap="tab10", vmin=-0.5, vmax=9.5, alpha=0.7)
+    fig.colorbar(points, ax=ax, ticks=range(int(classes.max()) + 1), label="class")
+    ax.set_xlabel("z[0]")
+    ax.set_ylabel("z[1]")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

@@ -215,7 +215,7 @@ def fit(cfg: Config, verbose: bool = True, resume: Resume | None = None, callbac
 
 def describe(result: RunResult) -> str:
     run_dir = result.run_dir
-    samples = sorted((run_dir / "samples").glob("*.png"))
+    samples = sorted((run_dir / "samples").glob("g*.png"))  # the sample grids; showcases are beside them
     lines = [f"\nrun directory: {run_dir}",
              f"  config      {run_dir / 'config.yaml'}",
              f"  checkpoint  {result.checkpoint}",

@@ -4,7 +4,7 @@ from typing import get_args, get_type_hints
 import pytest
 import torch
 
-from contract import assert_base_contract, cases, fit_tiny
+from contract import assert_adversarial_counters, assert_base_contract, cases, fit_tiny
 from lightning_gan.batch import Batch
 from lightning_gan.registry import VARIANTS
 
@@ -18,6 +18,7 @@ CONDITIONED = [(name, data, conditioning) for name, data in CASES
 def test_conditional_contract(name, data, conditioning):
     cfg, result = fit_tiny(name, data, f"variant.d_conditioning={conditioning}")
     assert_base_contract(name, data, cfg, result)
+    assert_adversarial_counters(cfg, result.module)
     module = result.module.eval()
 
     # with a fixed z, the condition changes G's output...

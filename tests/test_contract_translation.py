@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import tiny_overrides
-from contract import assert_base_contract, cases, fit_tiny
+from contract import assert_adversarial_counters, assert_base_contract, cases, fit_tiny
 from test_resume import assert_same_state
 
 from lightning_gan.cli import main
@@ -34,6 +34,7 @@ def test_translation_contract(name, data):
     cfg, result = fit_tiny(name, data)
     inputs = torch.rand(6, 1, 16, 16, generator=torch.Generator().manual_seed(0)) * 2 - 1
     assert_base_contract(name, data, cfg, result, inputs=inputs)
+    assert_adversarial_counters(cfg, result.module)
     module = result.module
 
     # outputs follow the inputs, and sampling names what it needs

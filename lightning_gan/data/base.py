@@ -59,6 +59,11 @@ class InMemoryDataModule(L.LightningDataModule):
 
     def heldout(self) -> torch.Tensor | None:
         """Samples never trained on (a test split or fresh draws), for likelihood tests; None if the set has none."""
+        labelled = self.heldout_labelled()
+        return labelled[0] if labelled is not None else None
+
+    def heldout_labelled(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The held-out samples with their labels (a test split); None if the set has none."""
         return None
 
     @property

@@ -116,14 +116,16 @@ class IdxDataModule(InMemoryDataModule):
         self.source = f"{images_path} and {labels_path} ({len(x)} images, {self.cfg.split} split)"
         return scale_to_signed_unit(x), torch.from_numpy(labels.astype(np.int64))
 
-    def heldout(self) -> torch.Tensor | None:
-        """The test split when training on train (None otherwise, or when its files are absent)."""
+    def heldout_labelled(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The test split when training on train (None otherwise, or when its files are absent); read once."""
         if self.cfg.split != "train":
             return None
-        other = type(self)(type(self.cfg)(**{**vars(self.cfg), "split": "test", "download": False}), self.seed)
-        if other._find("images") is None or other._find("labels") is None:
-            return None
-        return other.load()[0]
+        if getattr(self, "_heldout", None) is None:
+            other = type(self)(type(self.cfg)(**{**vars(self.cfg), "split": "test", "download": False}), self.seed)
+            if other._find("images") is None or other._find("labels") is None:
+                return None
+            self._heldout = other.load()
+        return self._heldout
 
 
 @DATAMODULES.register("fashion_mnist")

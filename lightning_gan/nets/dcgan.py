@@ -39,6 +39,7 @@ class DCGANGenerator(nn.Module):
         channels: int,  # output image channels (1 gray, 3 RGB)
         width: int,  # channels of the last hidden feature map; doubled at each coarser stage
         norm: Norm,  # normalization after each hidden layer ("batch" in DCGAN)
+        tanh_output: bool = True,  # images in [-1, 1]; False leaves logits (a VAE decoder's Bernoulli / mean)
     ):
         super().__init__()
         base, n_up = stages(resolution)
@@ -48,7 +49,8 @@ class DCGANGenerator(nn.Module):
         for c_in, c_out in zip(widths, widths[1:]):
             layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=norm == "none"), norm_layer(norm, c_out),
                        nn.ReLU(True)]
-        layers += [nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1), nn.Tanh()]  # [N, C, res, res]
+        layers += [nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1)]  # [N, C, res, res]
+        layers += [nn.Tanh()] if tanh_output else []
         self.net = nn.Sequential(*layers)
         self.z_dim = z_dim
 

@@ -1,2 +1,2 @@
 """One file per paper; importing this package registers every variant."""
-from lightning_gan.variants import biggan, conditional, cyclegan, dcgan, pix2pix, stylegan2, vanilla  # noqa: F401
+from lightning_gan.variants import biggan, conditional, cyclegan, dcgan, pix2pix, stylegan2, vae, vanilla  # noqa: F401

@@ -65,8 +65,8 @@ class StyleGAN2Parts:
         return (lengths - self.pl_mean).square().mean()
 
     @torch.no_grad()
-    def showcase_grids(self, seed: int, columns: int = 8) -> dict[str, Showcase]:
-        return {**super().showcase_grids(seed, columns), "style_mixing": self.style_mixing_grid(seed)}
+    def showcase_grids(self, seed: int, columns: int = 8, datamodule=None) -> dict[str, Showcase]:
+        return {**super().showcase_grids(seed, columns, datamodule), "style_mixing": self.style_mixing_grid(seed)}
 
     @torch.no_grad()
     def style_mixing_grid(self, seed: int, rows: int = 4, columns: int = 6) -> Showcase:
