@@ -66,9 +66,12 @@ CASES = {
                                        "dcgan generates images from noise"),
     "pix2pix on unpaired domains": (["fit", *P2P[:2], *CYC[2:], "data.path=cyc_names"], "pix2pix translates paired images"),
     "PatchGAN deeper than the image": (["fit", *P2P, "variant.d_layers=3", "data.path=p2p_ok"], "leave no score map"),
+    "an adversarial key on the VAE": (["fit", "variant.name=vae", "data.name=digits", "loss=hinge"], "loss: unknown key"),
+    "the VAE on 2D points": (["fit", "variant.name=vae"], "the VAE models images"),
+    "likelihood metrics on a GAN": (["fit", "eval.every=2", "eval.metrics=[likelihood]"], "likelihood needs a model"),
     "translation metrics on noise data": (["fit", "eval.every=2", "eval.metrics=[translation]"], "translation needs paired"),
 }
-FOLDER_DATA = ("data.name=image_folder", "data.name=paired_folder", "data.name=unpaired_folder")
+OWN_DATA = ("data.name=image_folder", "data.name=paired_folder", "data.name=unpaired_folder", "data.name=digits")
 
 
 def write_translation_folders(root: Path) -> None:
@@ -127,7 +130,7 @@ def test_there_are_at_least_25_distinct_bad_inputs():
 def test_bad_input_exits_2_with_the_fix_and_touches_no_output(name, workspace, tmp_path, capsys):
     args, message = CASES[name]
     if args[0] == "fit" and "--resume" not in args:
-        args = [*args, *(COMMON if any(a in args for a in FOLDER_DATA) else TINY)]
+        args = [*args, *(COMMON if any(a in args for a in OWN_DATA) else TINY)]
     assert main(args) == 2
     err = capsys.readouterr().err
     assert message in err, err

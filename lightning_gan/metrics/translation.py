@@ -137,8 +137,9 @@ class TranslationEvaluator:
         return {n: float(summed[i] / summed[-1]) for i, n in enumerate(names)}
 
     @torch.no_grad()
-    def run(self, generate) -> dict[str, float]:
-        """``generate``: a translation module's ``generate(n, generator, inputs=..., reverse=...)``."""
+    def run(self, generate, score=None) -> dict[str, float]:
+        """``generate``: a translation module's ``generate(n, generator, inputs=..., reverse=...)``; ``score`` (a
+        likelihood model's) is not used: translation models have no likelihood group."""
         if self.extractor is not None and not self._real_ready:
             self.prepare_real()
         results: dict[str, float] = {}
