@@ -6,25 +6,47 @@ from pathlib import Path
 import torch
 
 
+MIN_CELL = 16  # px: smaller images (8x8 digits) are enlarged by an integer factor, so a grid stays legible
+LINE = 12  # px per caption line: PIL's default bitmap font is ~11 px high
+
+
 def save_image_grid(path: Path, images: torch.Tensor, columns: int | None = None, title: str | None = None) -> None:
     """images in [-1, 1], [N, C, H, W] -> one PNG grid, ``columns`` wide (default: square).
 
-    title: a caption strip above the grid (e.g. the G step), as the scatter plots carry theirs.
+    title: a caption strip above the grid (e.g. the G step), as the scatter plots carry theirs; a caption
+    wider than the grid wraps onto more lines rather than being cut.
     """
     from PIL import Image, ImageDraw
     from torchvision.utils import make_grid
 
     path.parent.mkdir(parents=True, exist_ok=True)
     nrow = columns or max(1, int(len(images) ** 0.5))
+    factor = -(-MIN_CELL // images.shape[-1])  # ceil: 1 for images of 16 px and more
+    if factor > 1:
+        images = images.repeat_interleave(factor, dim=-1).repeat_interleave(factor, dim=-2)  # nearest neighbour
     grid = make_grid((images.clamp(-1, 1) + 1) / 2, nrow=nrow, padding=1)  # [C, H, W] in [0, 1]
     picture = Image.fromarray(grid.mul(255).add_(0.5).clamp_(0, 255).byte().permute(1, 2, 0).numpy())
     if title:
-        strip = 14  # px: PIL's default bitmap font is ~11 px high
+        lines = _wrap(title, picture.width - 4, ImageDraw.Draw(picture))
+        strip = 14 + LINE * (len(lines) - 1)
         captioned = Image.new("RGB", (picture.width, picture.height + strip), "white")
         captioned.paste(picture, (0, strip))
-        ImageDraw.Draw(captioned).text((2, 1), title, fill="black")
+        draw = ImageDraw.Draw(captioned)
+        for i, line in enumerate(lines):
+            draw.text((2, 1 + LINE * i), line, fill="black")
         picture = captioned
     picture.save(path)
+
+
+def _wrap(text: str, width: int, draw) -> list[str]:
+    """Greedy word wrap to ``width`` pixels of the default font (a single long word keeps its own line)."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and draw.textlength(f"{lines[-1]} {word}") <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
 
 
 def save_scatter(path: Path, samples: torch.Tensor, real: torch.Tensor, title: str) -> None:
