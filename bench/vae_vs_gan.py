@@ -84,7 +84,8 @@ def main() -> None:
 
         print(f"| {name} | {r['g_steps']} | {get(f'fid{fid}')} | {get(f'kid{fid}', '.3f')} | {get(f'precision{fid}', '.2f')} "
               f"| {get(f'recall{fid}', '.2f')} | {get(f'domain_fid{dom}')} | {get(f'domain_class_kl{dom}', '.3f')} | "
-              f"{get(f'parzen_ll{parzen}')} ± {get(f'parzen_ll_se{parzen}')} | {get(f'elbo{lik}')} | {get(f'iwae_ll{lik}')} |")
+              f"{get(f'parzen_ll{parzen}')} ± {get(f'parzen_ll_se{parzen}')} | {get(f'elbo{lik}')} | "
+              f"{get(f'iwae_ll{lik}_k{args.iwae_k}')} |")
     print(f"\nsaved {args.out}")
 
 

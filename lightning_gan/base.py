@@ -267,7 +267,7 @@ class BaseModule(L.LightningModule):
         """(codes [N, 2], classes [N]) of data, drawn as ``samples/latent-g<step>.png``; None: no such plot."""
         return None
 
-    def log_likelihood(self, images: torch.Tensor, *, k: int, chunk: int, generator: torch.Generator) -> dict:
+    def log_likelihood(self, images: torch.Tensor, *, k: int, chunk: int, seeds: Sequence[int]) -> dict:
         """Per-image log-likelihood bounds of a likelihood model (``VariantConfig.likelihood_model``)."""
         raise NotImplementedError(f"{self.cfg.variant.name} has no likelihood")
 

@@ -8,6 +8,8 @@ import sys
 
 # the offline image-to-image sets (lightning_gan.data.offline_sets.SETS; a test keeps the two equal)
 TRANSLATION_SETS = ("pix2pix-edges", "cyclegan-sneaker-boot", "cyclegan-digits-inverted")
+# config.METRIC_GROUPS, spelled here so --help imports no config code (a test keeps the two equal)
+METRIC_GROUP_NAMES = ("inception", "domain", "conditional", "modes", "parzen", "translation", "cycle", "likelihood")
 
 EPILOG = """examples:
   lightning-gan fit                                  # the embedded default: 2014 GAN on a ring of 8 Gaussians
@@ -47,8 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     cmd = sub.add_parser("evaluate", help=text, description=f"{text}. {cost}")
     cmd.add_argument("target", metavar="RUN_DIR_OR_CKPT")
     cmd.add_argument("args", nargs="*", metavar="key=value", help="overrides of the run's config, e.g. data.path=DIR")
-    cmd.add_argument("--metrics", help="comma-separated groups: inception, domain, conditional, modes, parzen "
-                     "(default: all that fit)")
+    cmd.add_argument("--metrics", help=f"comma-separated groups: {', '.join(METRIC_GROUP_NAMES)} (default: all that "
+                     "fit the data and the model)")
     cmd.add_argument("--num-samples", type=int, help="generated samples (default eval.num_samples, 10000)")
     cmd.add_argument("--truncation", type=float, help="truncation trick: BigGAN's t (z redrawn where |z| > t) or StyleGAN's psi (w pulled toward its mean); in the metric keys, e.g. fid10k_t0.5")
     cmd.add_argument("--out", help="report path (default RUN_DIR/evaluation/g<step>-n<count>.json)")

@@ -160,19 +160,20 @@ class Evaluator:
         self.likelihood_tag = count_tag(n)
         self.protocol["likelihood"] = (f"{n} {where}; nats per image, pixels in [0, 1]; elbo: one reparameterized z, "
                                        f"closed-form KL; iwae_ll: importance-weighted bound (Burda et al. 2016) with "
-                                       f"K = {self.likelihood.k} samples of q(z|x); noise seed {SAMPLE_SEED}")
+                                       f"K = {self.likelihood.k} samples of q(z|x); image i's noise from seed {SAMPLE_SEED} + i")
 
     def _likelihood(self, score: Callable) -> dict[str, float]:
         """Each rank scores a contiguous block of the images; the per-image values are gathered and averaged."""
         n, per = len(self.likelihood_x), -(-len(self.likelihood_x) // self.world_size)
         index = torch.arange(self.rank * per, (self.rank + 1) * per).clamp(max=n - 1)  # equal shapes: pad with the last
-        generator = torch.Generator().manual_seed(SAMPLE_SEED + self.rank)
         batch = max(1, 1000 // self.likelihood.chunk)  # images per decoder call of chunk samples each
         values: dict[str, list[torch.Tensor]] = {}
         with progress(per, "likelihood of held-out images", self.show_progress) as bar:
             for start in range(0, per, batch):
-                images = self.likelihood_x[index[start: start + batch]]
-                out = score(images, k=self.likelihood.k, chunk=self.likelihood.chunk, generator=generator)
+                ids = index[start: start + batch]
+                images = self.likelihood_x[ids]
+                # image i's noise from its own seed: the same figures for any chunk, batch or process count
+                out = score(images, k=self.likelihood.k, chunk=self.likelihood.chunk, seeds=(SAMPLE_SEED + ids).tolist())
                 for name, value in out.items():
                     values.setdefault(name, []).append(value.float())
                 if bar is not None:
@@ -180,7 +181,8 @@ class Evaluator:
         results = {}
         for name in sorted(values):
             gathered = self.gather(torch.cat(values[name]).to(self.device)).cpu().flatten()[:n]
-            results[f"{name}{self.likelihood_tag}"] = float(gathered.mean())
+            suffix = f"_k{self.likelihood.k}" if name == "iwae_ll" else ""  # the bound rises with K: K is in its name
+            results[f"{name}{self.likelihood_tag}{suffix}"] = float(gathered.mean())
         return results
 
     def bind(self, *, rank: int, world_size: int, device: torch.device,
@@ -240,6 +242,8 @@ class Evaluator:
         # Every rank draws the same count (all_gather needs equal shapes); only its share is used.
         per_rank, local_n = shares[0], shares[self.rank]
         kept, outs, hits, labels = [], {group.name: [] for group in self.feature_groups}, [], []
+        if not (self.feature_groups or {"modes", "parzen", "conditional"} & set(self.groups)):
+            per_rank = 0  # the likelihood group alone reads no samples: none are drawn
         with progress(per_rank, "generated samples and their features", self.show_progress) as bar:
             for start in range(0, per_rank, self.batch_size):
                 self._generate_batch(sample, generator, start, per_rank, local_n, kept, outs, hits, labels)

@@ -45,7 +45,7 @@ def metric_goal(key: str) -> str | None:
     """"minimize" / "maximize" for a quality metric key (eval/domain_fid10k -> minimize); None otherwise."""
     name = key.removeprefix("eval/").split("/")[0]  # cond_acc10k/class3 follows cond_acc10k
     name = re.sub(r"^(domain_|ab_|ba_)", "", name)
-    name = re.sub(r"(\d+k?(_t[\d.e+-]+)?|_test|_val)$", "", name)
+    name = re.sub(r"(\d+k?(_t[\d.e+-]+|_k\d+)?|_test|_val)$", "", name)
     better = HIGHER_IS_BETTER.get(name)
     return None if better is None else "maximize" if better else "minimize"
 
@@ -110,14 +110,18 @@ def eval_keys(cfg, facts: DataFacts, *, with_inception_score: bool = False) -> s
         tag = count_tag(cfg.eval.num_samples, cfg.eval.truncation)
         for group in check_groups(cfg.eval.metrics, facts, conditional, cfg.variant.likelihood_model):
             names = METRIC_NAMES[group] + (("is", "is_std") if group == "inception" and with_inception_score else ())
-            group_tag = likelihood_tag(cfg) if group == "likelihood" else tag
-            keys |= {f"eval/{'domain_' * (group == 'domain')}{name}{group_tag}" for name in names}
+            if group == "likelihood":
+                keys |= likelihood_keys(cfg.eval.likelihood_images, cfg.eval.iwae_k)
+                continue
+            keys |= {f"eval/{'domain_' * (group == 'domain')}{name}{tag}" for name in names}
     return keys
 
 
-def likelihood_tag(cfg) -> str:
-    """The likelihood group's keys carry the held-out image count (elbo1k); K is in the report's protocol."""
-    return count_tag(cfg.eval.likelihood_images)
+def likelihood_keys(images: int, k: int) -> set[str]:
+    """The likelihood group's eval/ keys: the held-out image count in each (elbo1k), and K in the IWAE
+    bound's (iwae_ll1k_k1000), since the bound rises with K."""
+    tag = count_tag(images)
+    return {f"eval/{name}{tag}" + (f"_k{k}" if name == "iwae_ll" else "") for name in METRIC_NAMES["likelihood"]}
 
 
 def translation_keys(cfg, facts: DataFacts) -> set[str]:

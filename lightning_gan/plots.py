@@ -80,8 +80,10 @@ def save_latent_scatter(path: Path, codes: torch.Tensor, classes: torch.Tensor, 
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(5.5, 5), dpi=100)
-    points = ax.scatter(codes[:, 0], codes[:, 1], s=3, c=classes, cmap="tab10", vmin=-0.5, vmax=9.5, alpha=0.7)
-    fig.colorbar(points, ax=ax, ticks=range(int(classes.max()) + 1), label="class")
+    count = int(classes.max()) + 1
+    points = ax.scatter(codes[:, 0], codes[:, 1], s=3, c=classes, cmap="tab10" if count <= 10 else "tab20",
+                        vmin=-0.5, vmax=count - 0.5, alpha=0.7)
+    fig.colorbar(points, ax=ax, ticks=range(count), label="class")
     ax.set_xlabel("z[0]")
     ax.set_ylabel("z[1]")
     ax.set_title(title, fontsize=9)

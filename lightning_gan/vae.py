@@ -10,6 +10,7 @@ likelihood sees pixels in [0, 1].
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 import torch
 from torch import nn
@@ -21,8 +22,16 @@ from lightning_gan.likelihoods import (LIKELIHOODS, gaussian_kl, gaussian_log_de
 from lightning_gan.schemas.vae import VAERootConfig
 
 
+LOG_STD_FLOOR = math.log(0.5 / 255)  # half a grey level of pixels in [0, 1]
+
+
+def full(t: torch.Tensor) -> torch.Tensor:
+    """At least float32: under bf16 / fp16 autocast the networks' outputs are low precision, the loss is not."""
+    return t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
+
+
 def to_unit(images: torch.Tensor) -> torch.Tensor:
-    return (images.float() + 1) / 2  # [-1, 1] -> [0, 1], the likelihood's pixel scale
+    return (images + 1) / 2  # [-1, 1] -> [0, 1], the likelihood's pixel scale
 
 
 class OutputScale(nn.Module):
@@ -41,7 +50,7 @@ class VAEModule(BaseModule):
     RootConfig = VAERootConfig
     family = "vae"
     data_kinds = ("images",)
-    trained_networks = ("encoder", "generator")
+    trained_networks = ("encoder", "generator", "scale")  # scale: a learned std (no parameters when fixed)
 
     # ---------------------------------------------------------------- what a variant provides
     def build_networks(self) -> tuple[nn.Module, nn.Module]:
@@ -76,10 +85,11 @@ class VAEModule(BaseModule):
 
     def vae_loss(self, batch: Batch) -> tuple[torch.Tensor, Logs]:
         """−E_q[log p(x|z)] + β·KL(q(z|x) ‖ N(0, I)), one reparameterized z per image, mean over the batch."""
-        mu, logvar = self.encoder(batch.images)
+        x = batch.images.to(self._param_dtype())
+        mu, logvar = self.encoder(x)
         z = reparameterize(mu, logvar, torch.randn_like(mu))
-        reconstruction = self.log_likelihood_fn(self.generator(z).float(), to_unit(batch.images), self.scale.log_std)
-        kl = gaussian_kl(mu.float(), logvar.float())
+        reconstruction = self.log_likelihood_fn(full(self.generator(z)), full(to_unit(x)), full(self.output_log_std()))
+        kl = gaussian_kl(full(mu), full(logvar))
         beta = self.kl_weight()
         loss = (beta * kl - reconstruction).mean()
         logs = {"loss": loss, "reconstruction": reconstruction.mean(), "kl": kl.mean(),
@@ -93,42 +103,50 @@ class VAEModule(BaseModule):
         return torch.sigmoid(net(z)) * 2 - 1
 
     # ---------------------------------------------------------------- likelihood
+    def _param_dtype(self) -> torch.dtype:
+        return next(self.generator.parameters()).dtype  # 64-true trains in float64; callbacks pass float32 data
+
     @torch.no_grad()
-    def log_likelihood(self, images: torch.Tensor, *, k: int, chunk: int,
-                       generator: torch.Generator) -> dict[str, torch.Tensor]:
+    def log_likelihood(self, images: torch.Tensor, *, k: int, chunk: int, seeds: Sequence[int]) -> dict[str, torch.Tensor]:
         """Per image ([N] each): the ELBO (one z, closed-form KL), its reconstruction and KL terms, and the
         importance-weighted bound with K samples (Burda et al. 2016), decoded ``chunk`` samples at a time.
 
-        Uses the sampling decoder (the EMA's when on): both are bounds on that model's log p(x).
+        Image i's noise comes from ``seeds[i]`` alone, so a value does not depend on the chunk size, the
+        batch it was scored in or the number of processes. Uses the sampling decoder (the EMA's when on):
+        both figures are bounds on that model's log p(x).
         """
         encoder, decoder = self.encoder, self.sampling_network
         modes = encoder.training, decoder.training
         encoder.eval(), decoder.eval()
         try:
-            x = images.to(self.device)
+            x = images.to(self.device, self._param_dtype())
             target = to_unit(x)
-            mu, logvar = (t.float() for t in encoder(x))
+            mu, logvar = encoder(x)
             n, d = mu.shape
-
-            def draw(count: int) -> torch.Tensor:  # seeded noise on the CPU, so a report is reproducible
-                return torch.randn(count, n, d, generator=generator).to(self.device)
-
-            log_std = self.scale.log_std
-            z = reparameterize(mu, logvar, draw(1)[0])
-            reconstruction = self.log_likelihood_fn(decoder(z).float(), target, log_std)
+            noise = torch.stack([torch.randn(1 + k, d, generator=torch.Generator().manual_seed(int(seed)))
+                                 for seed in seeds], dim=1).to(self.device, mu.dtype)  # [1 + K, N, d], CPU-seeded
+            log_std = self.output_log_std()
+            z = reparameterize(mu, logvar, noise[0])
+            reconstruction = self.log_likelihood_fn(decoder(z), target, log_std)
             kl = gaussian_kl(mu, logvar)
             log_weights = []
-            for start in range(0, k, chunk):
-                m = min(chunk, k - start)
-                zs = reparameterize(mu, logvar, draw(m))  # [m, N, d]
-                logits = decoder(zs.flatten(0, 1)).float()  # [m * N, C, H, W]
+            for start in range(1, 1 + k, chunk):
+                zs = reparameterize(mu, logvar, noise[start: start + chunk])  # [m, N, d]
+                m = len(zs)
+                logits = decoder(zs.flatten(0, 1))  # [m * N, C, H, W], sample-major like the repeat below
                 rec = self.log_likelihood_fn(logits, target.repeat(m, *([1] * (target.dim() - 1))), log_std).view(m, n)
                 prior = gaussian_log_density(zs, torch.zeros_like(mu), torch.zeros_like(logvar))
                 log_weights.append(rec + prior - gaussian_log_density(zs, mu, logvar))  # log p(x, z) - log q(z|x)
             iwae = importance_weighted_bound(torch.cat(log_weights))
-            return {"elbo": reconstruction - kl, "reconstruction": reconstruction, "kl": kl, "iwae_ll": iwae}
+            values = {"elbo": reconstruction - kl, "reconstruction": reconstruction, "kl": kl, "iwae_ll": iwae}
+            return {name: value.float() for name, value in values.items()}
         finally:
             encoder.train(modes[0]), decoder.train(modes[1])
+
+    def output_log_std(self) -> torch.Tensor:
+        """log s of a Gaussian p(x|z), floored at half a grey level: on 8-bit data a density could otherwise
+        grow without bound as s shrinks (the figures are bounds on this surrogate, not on a discrete p(x))."""
+        return self.scale.log_std.clamp(min=LOG_STD_FLOOR)
 
     # ---------------------------------------------------------------- outputs beyond prior samples
     @torch.no_grad()
@@ -136,7 +154,7 @@ class VAEModule(BaseModule):
         was = self.encoder.training
         self.encoder.eval()
         try:
-            return self.encoder(images.to(self.device))[0].float()
+            return self.encoder(images.to(self.device, self._param_dtype()))[0].float()
         finally:
             self.encoder.train(was)
 
@@ -153,10 +171,11 @@ class VAEModule(BaseModule):
         images = showcase_images(datamodule, 2 * columns, seed)
         inputs = images[:columns]
         recon = self.decode(self.encode_means(inputs))
-        grids["reconstruction"] = Showcase(torch.cat([inputs, recon.cpu()]), columns, "rows: input, reconstruction")
-        ends = self.encode_means(images[: 2 * 4]).view(2, 4, -1)  # 4 rows, from image i to image 4 + i
+        grids["reconstruction"] = Showcase(torch.cat([inputs, recon.cpu()]), len(inputs), "rows: input, reconstruction")
+        rows = min(4, len(images) // 2)  # each from image i to image rows + i
+        ends = self.encode_means(images[: 2 * rows]).view(2, rows, -1)
         steps = torch.linspace(0, 1, columns, device=ends.device).view(1, columns, 1)
-        path = ends[0].unsqueeze(1) * (1 - steps) + ends[1].unsqueeze(1) * steps  # [4, columns, z_dim]
+        path = ends[0].unsqueeze(1) * (1 - steps) + ends[1].unsqueeze(1) * steps  # [rows, columns, z_dim]
         grids["interpolation"] = Showcase(self.decode(path.flatten(0, 1)).cpu(), columns,
                                           "rows: decoded straight lines between two encodings")
         return grids

@@ -1,4 +1,5 @@
 """The VAE family's contract, over every registered VAE variant: the shared checks, its own outputs, resume."""
+import copy
 from pathlib import Path
 
 import pytest
@@ -12,26 +13,31 @@ from lightning_gan.registry import VARIANTS
 from test_resume import assert_same_state
 
 CASES = cases("vae")
-NETWORKS = ["variant.networks=mlp", "variant.networks=conv"]
+# each network kind, and the Gaussian likelihood with its learned std (a parameter that must train too)
+SETTINGS = ["variant.networks=mlp", "variant.networks=conv",
+            "variant.likelihood=gaussian variant.gaussian_variance=learned", "train.ema_decay=0.5"]
 
 
 def test_every_vae_variant_is_in_the_suite():
     assert {name for name, _ in CASES} >= {"vae"}
 
 
-@pytest.mark.parametrize("networks", NETWORKS)
+@pytest.mark.parametrize("setting", SETTINGS)
 @pytest.mark.parametrize("name, data", CASES)
-def test_vae_contract(name, data, networks):
-    cfg, result = fit_tiny(name, data, networks, "variant.width=4")
+def test_vae_contract(name, data, setting):
+    cfg, result = fit_tiny(name, data, *setting.split(), "variant.width=4")
     assert_base_contract(name, data, cfg, result)
     module, samples = result.module, result.run_dir / "samples"
     # its outputs beyond prior samples: reconstructions, an interpolation, and the 2D latent scatter
     for grid in ("reconstruction", "interpolation", "latent"):
         assert len(list(samples.glob(f"{grid}-g*.png"))) == 2, grid
-    # the decoder is what samples: generate() is the decoder's mean image of prior draws
+    # the decoder (its EMA copy when on) is what samples: generate() is its mean image of prior draws
     z = module.sample_z(3, torch.Generator().manual_seed(5))
+    decoder = copy.deepcopy(module.sampling_network).eval()
     torch.testing.assert_close(module.generate(3, torch.Generator().manual_seed(5)).samples,
-                               torch.sigmoid(module.generator.eval()(z)) * 2 - 1)
+                               torch.sigmoid(decoder(z)) * 2 - 1)
+    if cfg.train.ema_decay is not None:
+        assert module.sampling_network is not module.generator
     with pytest.raises(ValueError, match="unconditional"):
         module.generate(2, labels=torch.tensor([0, 1]))
 
@@ -67,3 +73,16 @@ def test_a_sweep_ranks_vae_runs_by_their_elbo(tmp_path, capsys):
     runs = SweepState.load(Path("sw")).runs
     assert [r.state for r in runs] == ["finished"] * 2 and all(len(r.history) == 2 for r in runs)
     assert "eval/elbo16" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name, data", CASES)
+def test_logged_evaluation_keys_are_the_ones_sweeps_may_target_and_carry_k(name, data):
+    from lightning_gan.jsonl import read_jsonl
+    from lightning_gan.keys import eval_keys, metric_goal
+
+    cfg, result = fit_tiny(name, data, "train.g_steps=2", "eval.every=2", "eval.metrics=[likelihood]")
+    logged = {k for row in read_jsonl(result.run_dir / "metrics.jsonl") for k in row if k.startswith("eval/")}
+    assert logged == eval_keys(cfg, cfg.data.facts()) == {"eval/elbo16", "eval/reconstruction16", "eval/kl16",
+                                                         "eval/iwae_ll16_k8"}
+    assert metric_goal("eval/elbo16") == metric_goal("eval/iwae_ll16_k8") == "maximize"
+    assert metric_goal("eval/kl16") is None

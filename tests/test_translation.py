@@ -177,10 +177,12 @@ def test_the_pools_are_in_the_checkpoint(tmp_path):
         assert saved.images.abs().sum() > 0
 
 
-def test_every_offline_set_has_a_prepare_command():
-    from lightning_gan.cli import TRANSLATION_SETS
+def test_every_offline_set_has_a_prepare_command_and_every_metric_group_is_in_the_help():
+    from lightning_gan.cli import METRIC_GROUP_NAMES, TRANSLATION_SETS
+    from lightning_gan.config import METRIC_GROUPS
 
     assert set(TRANSLATION_SETS) == set(SETS)
+    assert METRIC_GROUP_NAMES == METRIC_GROUPS
 
 
 def test_a_short_cyclegan_run_beats_returning_the_input_on_the_known_digit_mapping(tmp_path):

@@ -92,13 +92,15 @@ class VAEConfig(LatentConfig):
             yield Issue("variant.beta", f"must be >= 0, got {self.beta}", "e.g. variant.beta=1 (the ELBO)")
         if self.gaussian_std <= 0:
             yield Issue("variant.gaussian_std", f"must be > 0, got {self.gaussian_std}", "e.g. variant.gaussian_std=0.1")
-        if not self.hidden or any(w < 1 for w in self.hidden):
+        if self.networks == "mlp" and (not self.hidden or any(w < 1 for w in self.hidden)):
             yield Issue("variant.hidden", "needs at least one layer, every width >= 1", "e.g. variant.hidden=[500]")
         facts = cfg.data.facts()
         if facts.points or facts.pairs is not None:
             yield Issue("variant.name", f"the VAE models images, and data {cfg.data.name!r} is "
                         + ("2D points" if facts.points else "image-to-image pairs"),
                         "use an image data set (fashion_mnist, mnist, digits, image_folder)")
+        if self.networks == "conv" and self.width < 1:
+            yield Issue("variant.width", f"must be >= 1, got {self.width}", "e.g. variant.width=32")
         if self.networks == "conv":
             side = getattr(cfg.data, "image_size", None)
             shape = getattr(cfg.data, "shape", None)
