@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Callable
 import torch
 
 from lightning_gan.config import DataFacts
-from lightning_gan.keys import check_groups, count_tag
+from lightning_gan.keys import check_groups, count_tag, likelihood_key
 from lightning_gan.metrics.features import FeatureMetrics, RealFeatureCache, extract, kid_subset_size
 from lightning_gan.metrics.inception import RESIZE, cache_dir
 from lightning_gan.metrics.mixture import mode_stats
@@ -157,7 +157,6 @@ class Evaluator:
             raise ConfigError([Issue("eval.likelihood_images", f"{n} requested, but the data set has {len(pool)} {where}",
                                      f"use eval.likelihood_images={len(pool)} or fewer")])
         self.likelihood_x = pool[:n]
-        self.likelihood_tag = count_tag(n)
         self.protocol["likelihood"] = (f"{n} {where}; nats per image, pixels in [0, 1]; elbo: one reparameterized z, "
                                        f"closed-form KL; iwae_ll: importance-weighted bound (Burda et al. 2016) with "
                                        f"K = {self.likelihood.k} samples of q(z|x); image i's noise from seed {SAMPLE_SEED} + i")
@@ -181,8 +180,7 @@ class Evaluator:
         results = {}
         for name in sorted(values):
             gathered = self.gather(torch.cat(values[name]).to(self.device)).cpu().flatten()[:n]
-            suffix = f"_k{self.likelihood.k}" if name == "iwae_ll" else ""  # the bound rises with K: K is in its name
-            results[f"{name}{self.likelihood_tag}{suffix}"] = float(gathered.mean())
+            results[likelihood_key(name, n, self.likelihood.k)] = float(gathered.mean())
         return results
 
     def bind(self, *, rank: int, world_size: int, device: torch.device,

@@ -117,11 +117,15 @@ def eval_keys(cfg, facts: DataFacts, *, with_inception_score: bool = False) -> s
     return keys
 
 
+def likelihood_key(name: str, images: int, k: int) -> str:
+    """One likelihood-group key: the held-out image count in each (elbo1k), and K in the IWAE bound's
+    (iwae_ll1k_k1000), since the bound rises with K."""
+    return f"{name}{count_tag(images)}" + (f"_k{k}" if name == "iwae_ll" else "")
+
+
 def likelihood_keys(images: int, k: int) -> set[str]:
-    """The likelihood group's eval/ keys: the held-out image count in each (elbo1k), and K in the IWAE
-    bound's (iwae_ll1k_k1000), since the bound rises with K."""
-    tag = count_tag(images)
-    return {f"eval/{name}{tag}" + (f"_k{k}" if name == "iwae_ll" else "") for name in METRIC_NAMES["likelihood"]}
+    """The likelihood group's eval/ keys."""
+    return {f"eval/{likelihood_key(name, images, k)}" for name in METRIC_NAMES["likelihood"]}
 
 
 def translation_keys(cfg, facts: DataFacts) -> set[str]:

@@ -14,7 +14,7 @@ from test_resume import assert_same_state
 
 from lightning_gan.cli import main
 from lightning_gan.config import load_config
-from lightning_gan.evaluate_run import evaluate
+from lightning_gan.evaluate_run import build_datamodule, evaluate
 from lightning_gan.evaluation import facts_of
 from lightning_gan.jsonl import read_jsonl
 from lightning_gan.keys import eval_keys
@@ -49,8 +49,6 @@ def test_translation_contract(name, data):
         module.generate(6, inputs=inputs, labels=torch.zeros(6, dtype=torch.long))
 
     # the grid: one row per named row, one column per evaluation pair, first rows the test inputs
-    from lightning_gan.evaluate_run import build_datamodule
-
     datamodule = build_datamodule(cfg)
     grid = module.sample_grid(datamodule, 4, seed=0)
     assert grid.columns == 4 and grid.images.shape == (4 * len(module.grid_rows), 1, 16, 16)
@@ -64,8 +62,6 @@ def test_logged_and_reported_evaluation_keys_are_the_ones_sweeps_may_target(name
     cfg, result = fit_tiny(name, data, "train.g_steps=2", "eval.every=2", f"eval.metrics=[{group}]",
                            "eval.num_samples=10")
     logged = {k for row in read_jsonl(result.run_dir / "metrics.jsonl") for k in row if k.startswith("eval/")}
-    from lightning_gan.evaluate_run import build_datamodule
-
     assert logged == eval_keys(cfg, facts_of(build_datamodule(cfg))) != set()
     report, path = evaluate(str(result.run_dir), metrics=[group], log=lambda *_: None)
     assert {f"eval/{k}" for k in report["metrics"]} == logged
