@@ -253,6 +253,9 @@ class EvalConfig:
     # modes (2D mixtures), parzen (2014 log-likelihood); "auto" = every group that fits the data set
     metrics: list[str] = field(default_factory=lambda: ["auto"])
     inception_weights: str = "auto"  # auto (torch-fidelity's file, else our converted one) | download | PATH
+    # real images of the Inception group: a fixed random subset of the train split (every data set has one),
+    # or of the test split, the protocol of Lucic et al. 2018 (10k generated against the 10k test images)
+    reference: Literal["train", "test"] = "train"
     batch_size: int = 250  # samples per generator / feature-network forward
     # truncation of the evaluated samples (BigGAN's t on z, StyleGAN's ψ on w); null = none. In the metric
     # keys (fid10k_t0.5), so a truncated figure is never read as an untruncated one

@@ -54,7 +54,7 @@ def make_evaluator(datamodule, cfg, *, conditional: bool, device: torch.device |
                   if cfg.variant.likelihood_model else None)
     return Evaluator(datamodule, e.metrics, e.num_samples, batch_size=e.batch_size, inception_weights=e.inception_weights,
                      device=device, conditional=conditional, truncation=e.truncation, log=log,
-                     show_progress=show_progress, likelihood=likelihood)
+                     show_progress=show_progress, likelihood=likelihood, reference=e.reference)
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class Evaluator:
                  inception_weights: str = "auto", device: torch.device | str = "cpu", rank: int = 0,
                  world_size: int = 1, gather: Callable[[torch.Tensor], torch.Tensor] | None = None,
                  conditional: bool = False, truncation: float | None = None, log=print, show_progress: bool = False,
-                 likelihood: LikelihoodProtocol | None = None):
+                 likelihood: LikelihoodProtocol | None = None, reference: str = "train"):
         self.datamodule, self.num_samples, self.batch_size = datamodule, num_samples, batch_size
         self.device, self.rank, self.world_size = torch.device(device), rank, world_size
         self.gather = gather or (lambda t: t.unsqueeze(0))
@@ -96,9 +96,10 @@ class Evaluator:
         self.show_progress = show_progress  # bars per phase (the evaluate command); off inside training
         train_x, train_y = datamodule.x, datamodule.y
         order = torch.randperm(len(train_x), generator=torch.Generator().manual_seed(0))
-        self.n_real = min(num_samples, len(train_x))
-        self.real = train_x[order[: self.n_real]]  # fixed reference subset of the training split
-        self.protocol: dict = {"n_fake": num_samples, "n_real": self.n_real, "real": "train split, fixed random subset (seed 0)",
+        self.real = self._reference(reference, train_x, order)
+        self.n_real = len(self.real)
+        self.protocol: dict = {"n_fake": num_samples, "n_real": self.n_real,
+                               "real": f"{reference} split, fixed random subset (seed 0)",
                                "sample_seed": SAMPLE_SEED, "truncation": truncation}
         self.feature_groups: list[_FeatureGroup] = []
         self.domain_net = None  # resolved first: a missing classifier fails in seconds, before Inception loads
@@ -144,6 +145,18 @@ class Evaluator:
 
         if "likelihood" in self.groups:
             self._prepare_likelihood(order)
+
+    def _reference(self, split: str, train_x: torch.Tensor, train_order: torch.Tensor) -> torch.Tensor:
+        if split == "train":
+            return train_x[train_order[: self.num_samples]]
+        from lightning_gan.config import ConfigError, Issue
+
+        held = self.datamodule.heldout()
+        if held is None:
+            raise ConfigError([Issue("eval.reference", f"{self.datamodule.cfg.name} has no test split to compare against",
+                                     "use eval.reference=train")])
+        order = torch.randperm(len(held), generator=torch.Generator().manual_seed(0))
+        return held[order[: self.num_samples]]
 
     def _prepare_likelihood(self, train_order: torch.Tensor) -> None:
         """The held-out images the ELBO and the IWAE bound are computed on (the test split when there is one)."""

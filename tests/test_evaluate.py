@@ -138,6 +138,7 @@ def test_fit_logs_in_training_metrics_with_the_count_in_the_key():
     (["evaluate", "runs/d", "--metrics", "inception"], "lightning-gan prepare inception"),
     (["evaluate", "runs/d", "--metrics", "modes"], "2D mixture"),
     (["evaluate", "runs/d", "--metrics", "fid"], "unknown metric group"),
+    (["evaluate", "runs/d", "--metrics", "parzen", "eval.reference=test"], "eval.reference: digits has no test split"),
 ])
 def test_bad_evaluations_exit_2_before_generating(args, message, capsys):
     assert main(["fit", *digits_args("run.name=d")]) == 0
@@ -151,3 +152,26 @@ def test_fit_with_metrics_that_cannot_run_fails_before_the_run_directory_exists(
     assert main(["fit", *digits_args("run.name=x", "eval.every=10", "eval.metrics=[domain]")]) == 2
     assert "prepare classifier" in capsys.readouterr().err
     assert not Path("runs/x").exists()
+
+
+def test_a_test_split_reference_holds_test_images_only(tmp_path):
+    """eval.reference=test (Lucic et al.'s protocol): a fixed subset of the test split, none of the training set."""
+    from test_vae import digits_as_idx
+
+    from lightning_gan.evaluate_run import build_datamodule
+    from lightning_gan.evaluation import Evaluator
+
+    digits_as_idx(tmp_path / "idx")
+    cfg = load_config(str(REPO / "configs/vae_digits.yaml"), ["data.name=mnist", f"data.path={tmp_path / 'idx'}",
+                                                              "data.image_size=28", "trainer.accelerator=cpu"])
+    datamodule = build_datamodule(cfg)
+    rows = {tuple(x.flatten().tolist()) for x in datamodule.heldout()}
+    train_rows = {tuple(x.flatten().tolist()) for x in datamodule.x}
+    by_split = {split: Evaluator(datamodule, ["parzen"], 40, reference=split, log=lambda *_: None)
+                for split in ("train", "test")}
+    test_ref = [tuple(x.flatten().tolist()) for x in by_split["test"].real]
+    assert len(test_ref) == 40 and set(test_ref) <= rows and not set(test_ref) & train_rows
+    assert {tuple(x.flatten().tolist()) for x in by_split["train"].real} <= train_rows
+    assert by_split["test"].protocol["real"].startswith("test split")
+    again = Evaluator(datamodule, ["parzen"], 40, reference="test", log=lambda *_: None).real
+    assert torch.equal(again, by_split["test"].real)  # the same subset every time (seed 0)

@@ -42,3 +42,13 @@ def test_points_off_every_mode_are_not_high_quality():
 def test_a_few_stray_points_do_not_capture_a_mode():
     samples = torch.cat([around(range(7)), CENTERS[7].repeat(2, 1)])  # mode 7 gets 2 of 702 points
     assert mode_stats(samples, CENTERS, SIGMA)["modes_captured"] == 7
+
+
+def test_one_high_quality_sample_hits_a_mode_that_a_share_does_not_capture():
+    from lightning_gan.metrics.mixture import modes_hit
+
+    centers = mixture_centers("grid", 25, 4.0)
+    samples = torch.cat([centers[:24].repeat_interleave(100, 0), centers[24:] + 0.1, centers[:1] + 1.0])
+    assert modes_hit(samples, centers, 0.05) == 25  # the one point 0.1 (2σ) from mode 24 counts
+    assert mode_stats(samples, centers, 0.05)["modes_captured"] == 24  # far below a quarter of 2401 / 25
+    assert modes_hit(centers[:3] + 0.2, centers, 0.05) == 0  # 4σ off: not high quality, no mode
