@@ -46,7 +46,8 @@ def score(name: str, spec, samples: int, runs_dir: Path) -> dict:
         part = QUALITY / f"{spec}.json"
         if not part.is_file():
             raise SystemExit(f"{part} is missing: run `python bench/quality_table.py --rows {spec}` first")
-        run_dir, g_steps = Path(json.loads(part.read_text())["run_dir"]), json.loads(part.read_text())["g_steps"]
+        kept = json.loads(part.read_text())
+        run_dir, g_steps = Path(kept["run_dir"]), kept["g_steps"]
     else:
         config, overrides, g_steps = spec
         run_dir = runs_dir / name.replace(" ", "_").replace("(", "").replace(")", "")
