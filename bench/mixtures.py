@@ -9,6 +9,8 @@ histogram to uniform. Each configuration reports mean ± std over the seeds.
 
     python bench/mixtures.py --layouts grid25 --seeds 10                  # every configuration
     python bench/mixtures.py --layouts grid25 ring8 --configs gan_ns --seeds 10
+    python bench/mixtures.py --layouts grid25 --configs pacgan4_k2_ema_decay --seeds 10 --g-steps 20000 \\
+        --figure docs/mixtures_grid25_best_worst.png   # the best and worst seed's scatter
 
 Resumable: one JSON per (layout, configuration) in bench/results/mixtures/, holding each finished seed.
 """
@@ -39,6 +41,11 @@ CONFIGS = {  # the 2014 GAN's MLPs (configs/gan_ring8.yaml) under each objective
     "gan_ns_k2": ["train.k=2"],
     "gan_ns_k5": ["train.k=5"],
     "gan_ns_adaptive_k": ["train.k_schedule=adaptive"],
+    "pacgan4": ["variant.d_pack=4"],  # PacGAN's packed D (Lin et al. 2018), m = 4 as in its tables
+    # the best of our short trials on the grid: packing for coverage; k = 2, an averaged G and
+    # learning rates decayed to 0 for precision (lr 1e-4, or no decay, left the samples smeared)
+    "pacgan4_k2_ema_decay": ["variant.d_pack=4", "train.k=2", "train.ema_decay=0.999",
+                             "optim.g.schedule=linear_decay", "optim.d.schedule=linear_decay"],
 }
 SAMPLES = 2500
 
@@ -50,24 +57,29 @@ def one_seed(layout: str, config: str, seed: int, g_steps: int, run_root: Path) 
     from lightning_gan.plots import save_scatter
     import torch
 
+    from lightning_gan.base import load_module
     from lightning_gan.runs import fit, resume_config
 
-    name = f"{layout}-{config}-s{seed}-g{g_steps}"
-    if (run_root / name / "checkpoints" / "last.ckpt").is_file():  # killed mid-run: continue it
-        cfg, resume = resume_config(run_root / name)
-    else:
-        overrides = [*LAYOUTS[layout], *CONFIGS[config], f"train.seed={seed}", f"train.g_steps={g_steps}",
-                     f"train.sample_every={g_steps}", f"train.checkpoint_every={max(1, g_steps // 5)}", "eval.every=0",
-                     "run.wandb.mode=disabled", f"run.root={run_root}", f"run.name={name}"]
-        cfg, resume = load_config(ROOT / "configs" / "gan_ring8.yaml", overrides), None
-    result = fit(cfg, verbose=False, resume=resume)
-    module, centers = result.module.eval(), mixture_centers(cfg.data.layout, cfg.data.n_modes, cfg.data.radius)
+    run_dir = run_root / f"{layout}-{config}-s{seed}-g{g_steps}"
+    done = run_dir / "bench-trained.json"  # written when training ends: a rerun goes straight to scoring
+    if not done.is_file():
+        if (run_dir / "checkpoints" / "last.ckpt").is_file():  # killed mid-run: continue it
+            cfg, resume = resume_config(run_dir)
+        else:
+            overrides = [*LAYOUTS[layout], *CONFIGS[config], f"train.seed={seed}", f"train.g_steps={g_steps}",
+                         f"train.sample_every={g_steps}", f"train.checkpoint_every={max(1, g_steps // 5)}",
+                         "eval.every=0", "run.wandb.mode=disabled", f"run.root={run_root}", f"run.name={run_dir.name}"]
+            cfg, resume = load_config(ROOT / "configs" / "gan_ring8.yaml", overrides), None
+        save_json(done, {"train_seconds": fit(cfg, verbose=False, resume=resume).seconds})
+    cfg = load_config(run_dir / "config.yaml")
+    module = load_module(str(run_dir / "checkpoints" / "last.ckpt")).eval()
+    centers = mixture_centers(cfg.data.layout, cfg.data.n_modes, cfg.data.radius)
     samples = module.generate(SAMPLES, torch.Generator().manual_seed(10_000 + seed)).samples
     stats = mode_stats(samples, centers, cfg.data.sigma)
-    plot = result.run_dir / "samples" / "bench-2500.png"
+    plot = run_dir / "samples" / "bench-2500.png"
     save_scatter(plot, samples, centers, title=f"{layout} {config} seed {seed}")  # the means stand for the data
     return {"seed": seed, "modes_hit": modes_hit(samples, centers, cfg.data.sigma), **stats,
-            "train_seconds": result.seconds, "scatter": str(plot)}
+            "train_seconds": json.loads(done.read_text())["train_seconds"], "scatter": str(plot)}
 
 
 def summarize(seeds: list[dict]) -> dict:
@@ -80,6 +92,28 @@ def summarize(seeds: list[dict]) -> dict:
         "worst_seed": min(seeds, key=lambda s: (s["modes_hit"], s["high_quality"]))["seed"]}
 
 
+def save_figure(rows: list[tuple[str, str, list[dict]]], path: Path) -> None:
+    """The best and the worst seed's scatter of each (mixture, configuration), side by side."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(rows), 2, figsize=(6, 3 * len(rows)), squeeze=False)
+    for (layout, config, seeds), pair in zip(rows, axes):
+        summary = summarize(seeds)
+        for ax, which in zip(pair, ("best", "worst")):
+            seed = next(s for s in seeds if s["seed"] == summary[f"{which}_seed"])
+            ax.axis("off")
+            if Path(seed["scatter"]).is_file():
+                ax.imshow(plt.imread(seed["scatter"]))
+            ax.set_title(f"{layout} {config}, {which} seed ({seed['seed']}): {seed['modes_hit']} modes, "
+                         f"{100 * seed['high_quality']:.0f} % HQ", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    print(f"figure: {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--layouts", nargs="+", choices=list(LAYOUTS), default=list(LAYOUTS))
@@ -88,12 +122,14 @@ def main() -> None:
     parser.add_argument("--g-steps", type=int, default=8000)
     parser.add_argument("--out-dir", default=str(ROOT / "bench" / "results" / "mixtures"))
     parser.add_argument("--runs-dir", default=str(ROOT / "runs" / "bench-mixtures"))
+    parser.add_argument("--figure", help="also save the best and worst seed's scatter of each row in this PNG")
     parser.add_argument("--one", nargs=4, help=argparse.SUPPRESS)  # internal: LAYOUT CONFIG SEED G_STEPS
     args = parser.parse_args()
     if args.one:
         layout, config, seed, g_steps = args.one
         print(json.dumps(one_seed(layout, config, int(seed), int(g_steps), Path(args.runs_dir))))
         return
+    shown = []
     print("| mixture | configuration | seeds | modes (≥ 1 HQ sample) | modes (≥ ¼ share) | high quality % | reverse KL |")
     print("|---|---|---|---|---|---|---|")
     for layout in args.layouts:
@@ -120,10 +156,13 @@ def main() -> None:
             if not seeds:
                 continue
             s = summarize(seeds)
+            shown.append((layout, config, seeds))
             print(f"| {layout} | {config} | {len(seeds)} | {s['modes_hit'][0]:.1f} ± {s['modes_hit'][1]:.1f} | "
                   f"{s['modes_captured'][0]:.1f} ± {s['modes_captured'][1]:.1f} | "
                   f"{100 * s['high_quality'][0]:.1f} ± {100 * s['high_quality'][1]:.1f} | "
                   f"{s['mode_kl'][0]:.3f} ± {s['mode_kl'][1]:.3f} |", flush=True)
+    if args.figure and shown:
+        save_figure(shown, Path(args.figure))
 
 
 if __name__ == "__main__":

@@ -48,6 +48,9 @@ def score(name: str, spec, samples: int, runs_dir: Path) -> dict:
             raise SystemExit(f"{part} is missing: run `python bench/quality_table.py --rows {spec}` first")
         kept = json.loads(part.read_text())
         run_dir, g_steps = Path(kept["run_dir"]), kept["g_steps"]
+        if not (run_dir / "checkpoints" / "last.ckpt").is_file():
+            raise SystemExit(f"{run_dir} (the run of {part}) is gone: delete {part} and rerun "
+                             f"`python bench/quality_table.py --rows {spec}`")
     else:
         config, overrides, g_steps = spec
         run_dir = runs_dir / name.replace(" ", "_").replace("(", "").replace(")", "")

@@ -9,6 +9,7 @@ trains at 32x32 from its shipped YAML.
     python bench/quality_table.py --budget cpu                 # the CPU budget of each row, N = 1000
     python bench/quality_table.py --budget full --fid-samples 10000   # the paper's N; 15,625 G steps each (a GPU)
     python bench/quality_table.py --rows dcgan_ns vae           # some rows only
+    python bench/quality_table.py --table --figure docs/quality_grids.png   # the saved table and its grids
 
 Resumable: each row is a part with its own JSON (bench/results/quality/<row>.json, kept and skipped
 when its budget matches) and its own run directory (an interrupted training resumes from its last
@@ -78,8 +79,12 @@ def train_and_score(row: Row, g_steps: int, fid_samples: int, run_dir: Path) -> 
         save_json(done, {"train_seconds": result.seconds, "resumed_from": resume.g_steps if resume else None,
                          "g_steps_per_s": (result.module.g_steps - (resume.g_steps if resume else 0)) / result.seconds})
     trained = json.loads(done.read_text())
-    report, path = evaluate(str(run_dir), ["eval.reference=test"], metrics=["inception", "domain", *row.extra_metrics],
-                            num_samples=fid_samples, log=lambda *a: None)
+    groups = ["inception", "domain", *row.extra_metrics]
+    path = run_dir / "evaluation" / f"g{g_steps:07d}-n{count_tag(fid_samples)}.json"  # scored, then killed: reuse
+    report = json.loads(path.read_text()) if path.is_file() else None
+    if report is None or report["groups"] != groups or "test split" not in report["protocol"]["real"]:
+        report, path = evaluate(str(run_dir), ["eval.reference=test"], metrics=groups, num_samples=fid_samples,
+                                log=lambda *a: None)
     grids = sorted((run_dir / "samples").glob("g*.png"), key=lambda p: p.stat().st_mtime)
     return {"batch_size": load_config(run_dir / "config.yaml").data.batch_size, **trained, "metrics": report["metrics"], "protocol": report["protocol"],
             "report": str(path), "grid": str(grids[-1]) if grids else None}
@@ -125,6 +130,30 @@ def print_table(parts: dict[str, dict]) -> None:
               f"{cell('domain_classes_generated' + n, '{:.0f}')} | {cell('cond_acc' + n, '{:.2f}')} | {p['fid_samples']} |")
 
 
+def save_figure(parts: dict[str, dict], path: Path) -> None:
+    """The last sample grid of each row side by side, titled with its model, G steps and FID."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = {slug: p for slug, p in parts.items() if p.get("grid") and Path(p["grid"]).is_file()}
+    if not shown:
+        raise SystemExit("no row has a sample grid on disk: train the rows first")
+    columns = min(4, len(shown))
+    rows = -(-len(shown) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3 * columns, 3.3 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, p in zip(axes.flat, shown.values()):
+        fid = p["metrics"].get("fid" + count_tag(p["fid_samples"]))
+        ax.imshow(plt.imread(p["grid"]), cmap="gray")
+        ax.set_title(f"{p['row'].split(' (')[0]}\n{p['g_steps']} G steps, FID {fid:.0f}", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    print(f"figure: {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--budget", choices=("cpu", "full"), default="cpu",
@@ -135,6 +164,7 @@ def main() -> None:
     parser.add_argument("--out-dir", default=str(ROOT / "bench" / "results" / "quality"), help="one JSON per row")
     parser.add_argument("--runs-dir", default=str(ROOT / "runs" / "bench-quality"), help="the rows' run directories")
     parser.add_argument("--table", action="store_true", help="print the table of the saved parts and exit")
+    parser.add_argument("--figure", help="also save the rows' last sample grids side by side in this PNG")
     parser.add_argument("--one", nargs=4, help=argparse.SUPPRESS)  # internal: SLUG G_STEPS N RUN_DIR
     args = parser.parse_args()
     if args.one:
@@ -148,6 +178,8 @@ def main() -> None:
     else:
         parts = {slug: run_row(slug, ROWS[slug], args) for slug in selected}
     print_table(parts)
+    if args.figure:
+        save_figure(parts, Path(args.figure))
 
 
 if __name__ == "__main__":

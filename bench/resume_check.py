@@ -9,6 +9,7 @@ difference, and whether the logged rows agree.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -32,6 +33,9 @@ def counters(ckpt: Path) -> dict:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "resume_check.json"))
+    args = parser.parse_args()
     cli = [sys.executable, "-m", "lightning_gan", "fit"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_SERVICE")}
     with tempfile.TemporaryDirectory() as tmp:
@@ -64,7 +68,7 @@ def main() -> None:
                   "counters_equal": a["lightning_gan_counters"] == b["lightning_gan_counters"],
                   "uninterrupted_seconds": round(full_seconds, 1)}
     print(json.dumps(report, indent=1))
-    out = ROOT / "bench" / "results" / "resume_check.json"
+    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1))
 

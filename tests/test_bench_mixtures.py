@@ -7,17 +7,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_bench(tmp_path, seeds):
+def run_bench(tmp_path, seeds, *extra):
     return subprocess.run([sys.executable, str(REPO / "bench" / "mixtures.py"), "--layouts", "ring8", "--configs", "gan_ns",
                            "--seeds", str(seeds), "--g-steps", "20", "--out-dir", str(tmp_path / "parts"),
-                           "--runs-dir", str(tmp_path / "runs")], capture_output=True, text=True, check=True).stdout
+                           "--runs-dir", str(tmp_path / "runs"), *extra], capture_output=True, text=True, check=True).stdout
 
 
 def test_mixture_bench_counts_both_ways_and_resumes_by_seed(tmp_path):
     run_bench(tmp_path, 1)
     part = tmp_path / "parts" / "ring8-gan_ns-g20.json"
     first = json.loads(part.read_text())["seeds"]
-    out = run_bench(tmp_path, 2)  # seed 0 is kept, only seed 1 trains
+    out = run_bench(tmp_path, 2, "--figure", str(tmp_path / "best_worst.png"))  # seed 0 is kept, only seed 1 trains
     saved = json.loads(part.read_text())
     assert [s["seed"] for s in saved["seeds"]] == [0, 1] and saved["seeds"][0] == first[0]
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["ring8-gan_ns-s0-g20", "ring8-gan_ns-s1-g20"]
@@ -28,3 +28,18 @@ def test_mixture_bench_counts_both_ways_and_resumes_by_seed(tmp_path):
     hits = [s["modes_hit"] for s in saved["seeds"]]
     assert saved["summary"]["modes_hit"][0] == sum(hits) / 2
     assert "| ring8 | gan_ns | 2 |" in out
+    assert (tmp_path / "best_worst.png").stat().st_size > 0
+
+
+def test_a_seed_trained_but_not_recorded_is_scored_without_training_again(tmp_path):
+    run_bench(tmp_path, 1)
+    part = tmp_path / "parts" / "ring8-gan_ns-g20.json"
+    recorded = json.loads(part.read_text())
+    ckpt = tmp_path / "runs" / "ring8-gan_ns-s0-g20" / "checkpoints" / "last.ckpt"
+    trained_at = ckpt.stat().st_mtime_ns
+    part.write_text(json.dumps({**recorded, "seeds": []}))  # killed after training, before the part was saved
+    run_bench(tmp_path, 1)
+    again = json.loads(part.read_text())["seeds"][0]
+    assert ckpt.stat().st_mtime_ns == trained_at  # not retrained (a finished run cannot be resumed)
+    assert {k: again[k] for k in ("modes_hit", "high_quality", "mode_kl")} == \
+        {k: recorded["seeds"][0][k] for k in ("modes_hit", "high_quality", "mode_kl")}

@@ -51,6 +51,8 @@ def test_round_trip_through_plain_dict():
     (["optim.g.lr=-1"], "optim.g.lr", "must be > 0"),
     (["data.layout=grid", "data.n_modes=8"], "data.n_modes", "perfect square"),
     (["variant.d_maxout_pieces=1"], "variant.d_maxout_pieces", "must be 0"),
+    (["variant.d_pack=3", "data.batch_size=64"], "variant.d_pack", "must divide data.batch_size=64"),
+    (["variant.d_pack=2", "penalty.name=gp"], "variant.d_pack", "no per-sample gradient"),
     (["data.name=image_folder"], "data.path", "required value is missing"),
     (["train.k"], "train.k", "not a key=value"),
     (["variant=5"], "config", "not a subclass"),

@@ -61,10 +61,12 @@ class MLPDiscriminator(nn.Module):
         hidden: Sequence[int],  # width of each hidden layer
         maxout_pieces: int,  # 0: LeakyReLU layers; >= 2: maxout layers with this many pieces
         dropout: float,  # drop probability on the input and every hidden layer (0 turns it off)
+        pack: int = 1,  # PacGAN (Lin et al. 2018): score this many samples jointly, concatenated; 1 = plain D
     ):
         super().__init__()
+        self.pack = pack
         layers: list[nn.Module] = []
-        width = math.prod(in_shape)
+        width = pack * math.prod(in_shape)
         for h in hidden:
             if dropout > 0:
                 layers.append(nn.Dropout(dropout))
@@ -80,13 +82,17 @@ class MLPDiscriminator(nn.Module):
         self.feature_dim = width  # length of features(x); a plain int, so the state dict is unchanged
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x.flatten(1)).squeeze(1)  # [N]
+        return self.net(self._packed(x)).squeeze(1)  # [N / pack]
+
+    def _packed(self, x: torch.Tensor) -> torch.Tensor:
+        # consecutive samples form a pack: a batch of one kind (all real or all fake) stays one kind
+        return x.reshape(x.shape[0] // self.pack, -1)  # [N / pack, pack * prod(in_shape)]
 
     # phi / psi of the projection discriminator (Miyato & Koyama 2018): views of self.net, not new layers,
     # so parameter names, creation order and seeded initialisation stay those of the plain D.
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """phi(x): every layer but the last linear, including its input dropout."""
-        return self.net[:-1](x.flatten(1))  # [N, feature_dim]
+        return self.net[:-1](self._packed(x))  # [N / pack, feature_dim]
 
     @property
     def head(self) -> nn.Linear:

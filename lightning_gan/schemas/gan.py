@@ -45,10 +45,19 @@ class VanillaGANConfig(LatentConfig):
     d_hidden: list[int] = field(default_factory=lambda: [256, 256])  # D's hidden layer widths
     d_maxout_pieces: int = 0  # 0: LeakyReLU D; >= 2: the paper's maxout D with that many pieces
     d_dropout: float = 0.0  # dropout in D (the paper used 0.5 on hidden layers with maxout)
+    d_pack: int = 1  # PacGAN's packing: D scores this many samples at once (the paper: 2-4); 1 = plain D
 
     def checks(self, cfg: Config) -> Iterator[Issue]:
         yield from super().checks(cfg)
         yield from mlp_checks(self, "g_hidden", "d_hidden")
+        if self.d_pack < 1:
+            yield Issue("variant.d_pack", f"must be >= 1, got {self.d_pack}", "1 is the plain D, PacGAN used 2-4")
+        elif cfg.data.batch_size % self.d_pack:
+            yield Issue("variant.d_pack", f"must divide data.batch_size={cfg.data.batch_size}, got {self.d_pack}",
+                        f"e.g. data.batch_size={self.d_pack * max(1, cfg.data.batch_size // self.d_pack)}")
+        elif self.d_pack > 1 and cfg.penalty.name in ("gp", "r1"):
+            yield Issue("variant.d_pack", f"a packed D has no per-sample gradient for penalty.name={cfg.penalty.name}",
+                        "use penalty.name=none or clip (or spectral_norm_d) with d_pack > 1, or d_pack=1")
         if self.d_maxout_pieces == 1 or self.d_maxout_pieces < 0:
             yield Issue("variant.d_maxout_pieces", f"must be 0 (off) or >= 2, got {self.d_maxout_pieces}",
                         "use 0 for LeakyReLU or e.g. 5 as in the paper")

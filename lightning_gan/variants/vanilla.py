@@ -12,12 +12,12 @@ class VanillaGAN(UnconditionalGAN):
     Config = VanillaGANConfig
     # Smallest widths that still exercise every code path; used by the contract tests.
     tiny_overrides = ["variant.z_dim=4", "variant.g_hidden=[8]", "variant.d_hidden=[8]",
-                      "variant.d_maxout_pieces=2", "variant.d_dropout=0.1"]
+                      "variant.d_maxout_pieces=2", "variant.d_dropout=0.1", "variant.d_pack=2"]
 
     def build_networks(self):
         v: VanillaGANConfig = self.cfg.variant
         images = len(self.data_shape) == 3  # images live in [-1, 1]; 2D points are unbounded
         generator = MLPGenerator(z_dim=v.z_dim, hidden=v.g_hidden, out_shape=self.data_shape, tanh_output=images)
         discriminator = MLPDiscriminator(in_shape=self.data_shape, hidden=v.d_hidden,
-                                         maxout_pieces=v.d_maxout_pieces, dropout=v.d_dropout)
+                                         maxout_pieces=v.d_maxout_pieces, dropout=v.d_dropout, pack=v.d_pack)
         return generator, discriminator

@@ -1,0 +1,41 @@
+"""PacGAN's packed discriminator (Lin et al. 2018): D scores m samples jointly, as one concatenated input."""
+import torch
+
+from lightning_gan.nets.mlp import MLPDiscriminator
+
+
+def test_a_packed_d_scores_each_pack_of_consecutive_samples_as_one_input():
+    torch.manual_seed(0)
+    d = MLPDiscriminator(in_shape=(2,), hidden=[16], maxout_pieces=0, dropout=0.0, pack=4)
+    x = torch.randn(12, 2)
+    scores = d(x)
+    assert scores.shape == (3,)
+    # pack 1 holds samples 4..7: the same score whatever the other packs hold
+    other = x.clone()
+    other[:4], other[8:] = torch.randn(4, 2), torch.randn(4, 2)
+    assert torch.equal(d(other)[1], scores[1])
+    # within a pack, the order of samples matters (the input is their concatenation, not a set)
+    swapped = x.clone()
+    swapped[[4, 5]] = x[[5, 4]]
+    assert not torch.isclose(d(swapped)[1], scores[1])
+    assert d.net[0].in_features == 4 * 2
+
+
+def test_a_pack_sees_the_joint_sample_so_it_can_tell_duplicates_from_diverse_samples():
+    """The reason for packing: a collapsed G (identical samples) is visible within one pack."""
+    torch.manual_seed(0)
+    d = MLPDiscriminator(in_shape=(2,), hidden=[32, 32], maxout_pieces=0, dropout=0.0, pack=2)
+    opt = torch.optim.Adam(d.parameters(), lr=1e-2)
+    for _ in range(300):
+        diverse = torch.randn(128, 2)
+        point = torch.randn(64, 1, 2)
+        collapsed = point.expand(64, 2, 2).reshape(128, 2)  # each pack holds one point twice
+        loss = torch.nn.functional.softplus(-d(diverse)).mean() + torch.nn.functional.softplus(d(collapsed)).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        diverse, point = torch.randn(512, 2), torch.randn(256, 1, 2)
+        accuracy = ((d(diverse) > 0).float().mean() + (d(point.expand(256, 2, 2).reshape(512, 2)) < 0).float().mean()) / 2
+    # both marginals are N(0, I): an unpacked D could do no better than chance (0.5)
+    assert accuracy > 0.9
