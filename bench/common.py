@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 from pathlib import Path
 
 
@@ -22,3 +23,11 @@ def save_json(path: str | Path, data: dict) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2))
     tmp.replace(path)
+
+
+def training_seconds(fit_stdout: str) -> float:
+    """The training loop's seconds from `lightning-gan fit`'s summary line (start-up excluded)."""
+    found = re.search(r"trained \d+ G steps in ([\d.]+) s", fit_stdout)
+    if found is None:
+        raise ValueError(f"no 'trained N G steps in S s' line in the fit's output:\n{fit_stdout[-1000:]}")
+    return float(found.group(1))

@@ -13,13 +13,14 @@ import argparse
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.common import training_seconds  # noqa: E402
 MODELS = {  # name -> (overrides, batch size, k)
     "MLP GAN, ring of 8": (["data.batch_size=256"], 256, 1),
     "DCGAN, synthetic 1x32x32": (["variant.name=dcgan", "data.name=synthetic", "data.shape=[1,32,32]",
@@ -36,7 +37,7 @@ def run(overrides: list[str], devices: int, g_steps: int, workdir: Path) -> floa
     out = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=3600)
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-2000:])
-    return float(re.search(r"finished \d+ G steps in ([\d.]+) s", out.stdout).group(1))
+    return training_seconds(out.stdout)
 
 
 def main() -> None:

@@ -98,7 +98,7 @@ def save_figure(rows: list[tuple[str, str, list[dict]]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(len(rows), 2, figsize=(6, 3 * len(rows)), squeeze=False)
+    fig, axes = plt.subplots(len(rows), 2, figsize=(8, 4.2 * len(rows)), squeeze=False)
     for (layout, config, seeds), pair in zip(rows, axes):
         summary = summarize(seeds)
         for ax, which in zip(pair, ("best", "worst")):
@@ -106,8 +106,8 @@ def save_figure(rows: list[tuple[str, str, list[dict]]], path: Path) -> None:
             ax.axis("off")
             if Path(seed["scatter"]).is_file():
                 ax.imshow(plt.imread(seed["scatter"]))
-            ax.set_title(f"{layout} {config}, {which} seed ({seed['seed']}): {seed['modes_hit']} modes, "
-                         f"{100 * seed['high_quality']:.0f} % HQ", fontsize=8)
+            ax.set_title(f"{config}\n{which} seed ({seed['seed']}): {seed['modes_hit']} modes, "
+                         f"{100 * seed['high_quality']:.0f} % HQ", fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)

@@ -12,14 +12,13 @@ start-up is excluded. Three sweeps, side by side in one invocation:
 The machine's 1-minute load average before and after each point is saved with it: on a shared host a
 busy neighbour shows there, not in the ratios' labels.
 
-    python bench/scaling.py                 # ~6 min on 2 idle cores
+    python bench/scaling.py --g-steps 100  # ~6 min on 2 idle cores
     python bench/scaling.py --g-steps 50 --batches 32 64
 """
 from __future__ import annotations
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.common import machine, save_json  # noqa: E402
+from bench.common import machine, save_json, training_seconds  # noqa: E402
 
 MODEL = ["variant.name=dcgan", "data.name=synthetic", "data.shape=[1,32,32]", "data.n_samples=4096"]
 
@@ -42,7 +41,7 @@ def seconds_of(overrides: list[str], g_steps: int, workdir: Path) -> dict:
     out = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=3600)
     if out.returncode != 0:
         raise SystemExit(f"{' '.join(overrides)} failed:\n{out.stderr[-2000:]}")
-    seconds = float(re.search(r"finished \d+ G steps in ([\d.]+) s", out.stdout).group(1))
+    seconds = training_seconds(out.stdout)
     return {"seconds": seconds, "load_avg_before": load_before, "load_avg_after": os.getloadavg()[0]}
 
 
@@ -60,7 +59,7 @@ def point(name: str, batch: int, threads: int, devices: int, g_steps: int, workd
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--g-steps", type=int, default=200)
+    parser.add_argument("--g-steps", type=int, default=100)
     parser.add_argument("--batches", type=int, nargs="+", default=[32, 64, 128, 256])
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "scaling.json"))
     args = parser.parse_args()

@@ -31,8 +31,8 @@ def _fmt(value, spec: str) -> str:
 def quality() -> list[str]:
     from bench.quality_table import ROWS
 
-    lines = ["| model | G steps | batch | FID | published | KID | precision | recall | class KL | classes | cond. acc. "
-             "| N | command (`python bench/quality_table.py ...`) and part |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| model | G steps | batch | FID | Lucic et al. (best, 10k) | KID | precision | recall | class KL | classes | cond. acc. "
+             "| N | arguments of bench/quality_table.py, and part |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for slug, row in ROWS.items():
         path = RESULTS / "quality" / f"{slug}.json"
         if not path.is_file():
@@ -53,7 +53,7 @@ def quality() -> list[str]:
 
 def mixtures() -> list[str]:
     lines = ["| mixture | configuration | G steps | seeds | modes (≥ 1 HQ) | modes (≥ ¼ share) | high quality % "
-             "| reverse KL | all modes every seed | command (`python bench/mixtures.py ...`) and part |",
+             "| reverse KL | all modes every seed | arguments of bench/mixtures.py, and part |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for path in sorted((RESULTS / "mixtures").glob("*.json"), key=lambda p: (p.name.split("-")[0], _load(p)["g_steps"], p.name)):
         p = _load(path)
@@ -70,11 +70,13 @@ def mixtures() -> list[str]:
 
 
 def parzen() -> list[str]:
+    from bench.parzen_table import ROWS
+
     p = _load(RESULTS / "parzen_table.json")
     pub = p["published"]
     lines = ["| model | G steps | Parzen log-likelihood ± s.e. (nats) | σ | dimensions |", "|---|---|---|---|---|",
              f"| {pub['row']} | – | {pub['parzen_ll']} ± {pub['se']} | – | 784 |"]
-    for name, row in p["rows"].items():
+    for name, row in sorted(p["rows"].items(), key=lambda item: list(ROWS).index(item[0])):
         m = {k.rstrip("0123456789k"): v for k, v in row["metrics"].items()}
         dims = 256 if "digits" in name else 1024
         lines.append(f"| {name} | {row['g_steps']} | {m['parzen_ll']:.1f} ± {m['parzen_ll_se']:.1f} | "
