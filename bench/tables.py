@@ -86,10 +86,12 @@ def parzen() -> list[str]:
 
 def overhead() -> list[str]:
     p = _load(RESULTS / "overhead.json")
-    lines = ["| case | ours (G steps/s) | plain loop | ours / plain (median; per repeat) | target |", "|---|---|---|---|---|"]
+    lines = ["| case | ours (G steps/s) | plain loop | ours / plain (median; per repeat) | target | met |",
+             "|---|---|---|---|---|---|"]
     for case in p["cases"].values():
         lines.append(f"| {case['description']} | {case['ours_g_steps_per_s']:.1f} | {case['plain_g_steps_per_s']:.1f} | "
-                     f"{case['ratio']:.2f} ({', '.join(f'{r:.2f}' for r in case['ratios'])}) | {case['target']} |")
+                     f"{case['ratio']:.3f} ({', '.join(f'{r:.2f}' for r in case['ratios'])}) | {case['target']} | "
+                     f"{'yes' if case['meets_target'] else 'no'} |")
     return lines
 
 

@@ -39,3 +39,20 @@ def test_a_pack_sees_the_joint_sample_so_it_can_tell_duplicates_from_diverse_sam
         accuracy = ((d(diverse) > 0).float().mean() + (d(point.expand(256, 2, 2).reshape(512, 2)) < 0).float().mean()) / 2
     # both marginals are N(0, I): an unpacked D could do no better than chance (0.5)
     assert accuracy > 0.9
+
+
+def test_a_packed_gan_trains_resumes_and_samples_in_the_shared_step(tmp_path):
+    """d_pack through the whole run: the step, the checkpoint, and generate(), which never packs."""
+    from lightning_gan.base import load_module
+    from lightning_gan.config import load_config
+    from lightning_gan.runs import fit, resume_config
+
+    overrides = ["variant.d_pack=4", "variant.g_hidden=[8]", "variant.d_hidden=[8]", "data.batch_size=32",
+                 "train.k=2", "train.g_steps=3", "train.checkpoint_every=3", "run.wandb.mode=disabled",
+                 f"run.root={tmp_path}", "run.name=packed"]
+    fit(load_config(None, overrides), verbose=False)
+    cfg, resume = resume_config(tmp_path / "packed", ["train.g_steps=6"])
+    module = fit(cfg, verbose=False, resume=resume).module
+    assert module.g_steps == 6 and module.discriminator.net[0].in_features == 4 * 2
+    samples = load_module(str(tmp_path / "packed" / "checkpoints" / "last.ckpt")).generate(5).samples
+    assert samples.shape == (5, 2) and torch.isfinite(samples).all()

@@ -12,7 +12,7 @@ class VanillaGAN(UnconditionalGAN):
     Config = VanillaGANConfig
     # Smallest widths that still exercise every code path; used by the contract tests.
     tiny_overrides = ["variant.z_dim=4", "variant.g_hidden=[8]", "variant.d_hidden=[8]",
-                      "variant.d_maxout_pieces=2", "variant.d_dropout=0.1", "variant.d_pack=2"]
+                      "variant.d_maxout_pieces=2", "variant.d_dropout=0.1"]
 
     def build_networks(self):
         v: VanillaGANConfig = self.cfg.variant
