@@ -31,3 +31,21 @@ def training_seconds(fit_stdout: str) -> float:
     if found is None:
         raise ValueError(f"no 'trained N G steps in S s' line in the fit's output:\n{fit_stdout[-1000:]}")
     return float(found.group(1))
+
+
+def train_once(run_dir: Path, new_config) -> dict:
+    """Trains a bench run exactly once: a killed run resumes from its checkpoint, a finished one (its
+    marker, bench-trained.json) is not trained again. ``new_config()`` builds the config of a fresh run."""
+    from lightning_gan.runs import fit, resume_config
+
+    done = run_dir / "bench-trained.json"
+    if not done.is_file():
+        if (run_dir / "checkpoints" / "last.ckpt").is_file():
+            cfg, resume = resume_config(run_dir)
+        else:
+            cfg, resume = new_config(), None
+        result = fit(cfg, verbose=False, resume=resume)
+        start = resume.g_steps if resume else 0
+        save_json(done, {"train_seconds": result.seconds, "resumed_from": resume.g_steps if resume else None,
+                         "g_steps_per_s": (result.module.g_steps - start) / result.seconds})
+    return json.loads(done.read_text())

@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.common import machine, save_json  # noqa: E402
+from bench.common import machine, save_json, train_once  # noqa: E402
 
 LAYOUTS = {  # PacGAN's two mixtures
     "grid25": ["data.layout=grid", "data.n_modes=25", "data.radius=4.0", "data.sigma=0.05"],
@@ -58,19 +58,14 @@ def one_seed(layout: str, config: str, seed: int, g_steps: int, run_root: Path) 
     import torch
 
     from lightning_gan.base import load_module
-    from lightning_gan.runs import fit, resume_config
 
     run_dir = run_root / f"{layout}-{config}-s{seed}-g{g_steps}"
-    done = run_dir / "bench-trained.json"  # written when training ends: a rerun goes straight to scoring
-    if not done.is_file():
-        if (run_dir / "checkpoints" / "last.ckpt").is_file():  # killed mid-run: continue it
-            cfg, resume = resume_config(run_dir)
-        else:
-            overrides = [*LAYOUTS[layout], *CONFIGS[config], f"train.seed={seed}", f"train.g_steps={g_steps}",
-                         f"train.sample_every={g_steps}", f"train.checkpoint_every={max(1, g_steps // 5)}",
-                         "eval.every=0", "run.wandb.mode=disabled", f"run.root={run_root}", f"run.name={run_dir.name}"]
-            cfg, resume = load_config(ROOT / "configs" / "gan_ring8.yaml", overrides), None
-        save_json(done, {"train_seconds": fit(cfg, verbose=False, resume=resume).seconds})
+    def new_config():
+        return load_config(ROOT / "configs" / "gan_ring8.yaml", [
+            *LAYOUTS[layout], *CONFIGS[config], f"train.seed={seed}", f"train.g_steps={g_steps}",
+            f"train.sample_every={g_steps}", f"train.checkpoint_every={max(1, g_steps // 5)}", "eval.every=0",
+            "run.wandb.mode=disabled", f"run.root={run_root}", f"run.name={run_dir.name}"])
+    trained = train_once(run_dir, new_config)
     cfg = load_config(run_dir / "config.yaml")
     module = load_module(str(run_dir / "checkpoints" / "last.ckpt")).eval()
     centers = mixture_centers(cfg.data.layout, cfg.data.n_modes, cfg.data.radius)
@@ -79,7 +74,7 @@ def one_seed(layout: str, config: str, seed: int, g_steps: int, run_root: Path) 
     plot = run_dir / "samples" / "bench-2500.png"
     save_scatter(plot, samples, centers, title=f"{layout} {config} seed {seed}")  # the means stand for the data
     return {"seed": seed, "modes_hit": modes_hit(samples, centers, cfg.data.sigma), **stats,
-            "train_seconds": json.loads(done.read_text())["train_seconds"], "scatter": str(plot)}
+            "train_seconds": trained["train_seconds"], "scatter": str(plot)}
 
 
 def summarize(seeds: list[dict]) -> dict:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.common import machine, save_json  # noqa: E402
+from bench.common import machine, save_json, train_once  # noqa: E402
 
 QUALITY = ROOT / "bench" / "results" / "quality"
 DIGITS = ["data.name=digits", "data.image_size=16", "data.batch_size=64"]
@@ -40,7 +40,6 @@ PUBLISHED = {"row": "Adversarial nets, MNIST 28x28 (Goodfellow et al. 2014, Tabl
 def score(name: str, spec, samples: int, runs_dir: Path) -> dict:
     from lightning_gan.config import load_config
     from lightning_gan.evaluate_run import evaluate
-    from lightning_gan.runs import fit
 
     if isinstance(spec, str):
         part = QUALITY / f"{spec}.json"
@@ -54,11 +53,9 @@ def score(name: str, spec, samples: int, runs_dir: Path) -> dict:
     else:
         config, overrides, g_steps = spec
         run_dir = runs_dir / name.replace(" ", "_").replace("(", "").replace(")", "")
-        if not (run_dir / "bench-trained.json").is_file():
-            cfg = load_config(ROOT / config, [*overrides, f"train.g_steps={g_steps}", f"train.sample_every={g_steps}",
-                                              f"train.checkpoint_every={g_steps}", "run.wandb.mode=disabled",
-                                              f"run.root={runs_dir}", f"run.name={run_dir.name}"])
-            save_json(run_dir / "bench-trained.json", {"train_seconds": fit(cfg, verbose=False).seconds})
+        train_once(run_dir, lambda: load_config(ROOT / config, [
+            *overrides, f"train.g_steps={g_steps}", f"train.sample_every={g_steps}", f"train.checkpoint_every={g_steps}",
+            "run.wandb.mode=disabled", f"run.root={runs_dir}", f"run.name={run_dir.name}"]))
     report, _ = evaluate(str(run_dir), metrics=["parzen"], num_samples=samples, log=lambda *a: None)
     return {"run_dir": str(run_dir), "g_steps": g_steps, "metrics": report["metrics"], "protocol": report["protocol"]}
 

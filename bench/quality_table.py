@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.common import machine, save_json  # noqa: E402
+from bench.common import machine, save_json, train_once  # noqa: E402
 from lightning_gan.keys import count_tag  # noqa: E402
 
 FULL_G_STEPS = 15_625  # Lucic et al.: 20 epochs of 50,000 images at batch 64
@@ -63,22 +63,12 @@ def train_and_score(row: Row, g_steps: int, fid_samples: int, run_dir: Path) -> 
     """In a fresh process: trains (or resumes, or reuses a finished) run, then scores it."""
     from lightning_gan.config import load_config
     from lightning_gan.evaluate_run import evaluate
-    from lightning_gan.runs import fit, resume_config
 
-    done = run_dir / "bench-trained.json"  # written when training ends: a rerun goes straight to scoring
-    if not done.is_file():
-        resume = None
-        if (run_dir / "checkpoints" / "last.ckpt").is_file():  # killed mid-run: continue from its checkpoint
-            cfg, resume = resume_config(run_dir)
-        else:
-            overrides = [*row.overrides, f"train.g_steps={g_steps}", f"train.sample_every={g_steps}",
-                         f"train.checkpoint_every={max(1, g_steps // 10)}", "run.wandb.mode=disabled",
-                         f"run.root={run_dir.parent}", f"run.name={run_dir.name}"]
-            cfg = load_config(ROOT / row.config, overrides)
-        result = fit(cfg, verbose=False, resume=resume)
-        save_json(done, {"train_seconds": result.seconds, "resumed_from": resume.g_steps if resume else None,
-                         "g_steps_per_s": (result.module.g_steps - (resume.g_steps if resume else 0)) / result.seconds})
-    trained = json.loads(done.read_text())
+    def new_config():
+        return load_config(ROOT / row.config, [*row.overrides, f"train.g_steps={g_steps}", f"train.sample_every={g_steps}",
+                                               f"train.checkpoint_every={max(1, g_steps // 10)}", "run.wandb.mode=disabled",
+                                               f"run.root={run_dir.parent}", f"run.name={run_dir.name}"])
+    trained = train_once(run_dir, new_config)
     groups = ["inception", "domain", *row.extra_metrics]
     path = run_dir / "evaluation" / f"g{g_steps:07d}-n{count_tag(fid_samples)}.json"  # scored, then killed: reuse
     report = json.loads(path.read_text()) if path.is_file() else None
