@@ -8,9 +8,9 @@ a quarter of a mode's fair share). mode_kl is the reverse KL of the high-quality
 histogram to uniform. Each configuration reports mean ± std over the seeds.
 
     python bench/mixtures.py --layouts grid25 --seeds 10                  # every configuration
-    python bench/mixtures.py --layouts grid25 ring8 --configs gan_ns --seeds 10
-    python bench/mixtures.py --layouts grid25 --configs pacgan4_k2_ema_decay --seeds 10 --g-steps 20000 \\
-        --figure docs/mixtures_grid25_best_worst.png   # the best and worst seed's scatter
+    python bench/mixtures.py --layouts grid25 ring8 --configs gan_ns --seeds 10 --workers 2   # 2 seeds at once
+    python bench/mixtures.py --layouts grid25 ring8 --configs pacgan4_k2_ema_decay --seeds 10 --g-steps 20000 \\
+        --figure docs/mixtures_best_worst.png   # the best and worst seed's scatter
 
 Resumable: one JSON per (layout, configuration) in bench/results/mixtures/, holding each finished seed.
 """
@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +34,11 @@ LAYOUTS = {  # PacGAN's two mixtures
     "grid25": ["data.layout=grid", "data.n_modes=25", "data.radius=4.0", "data.sigma=0.05"],
     "ring8": ["data.layout=ring", "data.n_modes=8", "data.radius=1.0", "data.sigma=0.01"],
 }
+# PacGAN's own grid setup (its synthetic_data_experiments config): G 4 x 400 ReLU with BatchNorm on a
+# 2-D Gaussian z, D 3 x 200 maxout (5 pieces), batch 100; its optimizer Adam lr 1e-4, beta1 0.8
+PACGAN_NETS = ["variant.z_dim=2", "variant.g_hidden=[400,400,400,400]", "variant.g_batchnorm=true",
+               "variant.d_hidden=[200,200,200]", "variant.d_maxout_pieces=5", "data.batch_size=100"]
+PACGAN_ADAM = [f"optim.{net}.{key}" for net in "gd" for key in ("lr=1e-4", "beta1=0.8")]
 CONFIGS = {  # the 2014 GAN's MLPs (configs/gan_ring8.yaml) under each objective and schedule
     "gan_ns": [],
     "gan_mm": ["loss=minimax"],
@@ -46,6 +52,12 @@ CONFIGS = {  # the 2014 GAN's MLPs (configs/gan_ring8.yaml) under each objective
     # learning rates decayed to 0 for precision (lr 1e-4, or no decay, left the samples smeared)
     "pacgan4_k2_ema_decay": ["variant.d_pack=4", "train.k=2", "train.ema_decay=0.999",
                              "optim.g.schedule=linear_decay", "optim.d.schedule=linear_decay"],
+    # PacGAN's networks and optimizer, then its networks under our named configuration's training
+    "pacgan4_paper": [*PACGAN_NETS, *PACGAN_ADAM, "variant.d_pack=4"],
+    "pacgan4_paper_k2_ema_decay": [*PACGAN_NETS, *PACGAN_ADAM, "variant.d_pack=4", "train.k=2", "train.ema_decay=0.999",
+                                   "optim.g.schedule=linear_decay", "optim.d.schedule=linear_decay"],
+    "pacgan4_nets_k2_ema_decay": [*PACGAN_NETS, "variant.d_pack=4", "train.k=2", "train.ema_decay=0.999",
+                                  "optim.g.schedule=linear_decay", "optim.d.schedule=linear_decay"],
 }
 SAMPLES = 2500
 
@@ -109,12 +121,22 @@ def save_figure(rows: list[tuple[str, str, list[dict]]], path: Path) -> None:
     print(f"figure: {path}")
 
 
+def train_and_score(args, layout: str, config: str, seed: int) -> dict:
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, __file__, "--runs-dir", args.runs_dir, "--one", layout, config,
+                           str(seed), str(args.g_steps)], capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        raise SystemExit(f"{layout} {config} seed {seed} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1]) | {"seconds": time.perf_counter() - started}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--layouts", nargs="+", choices=list(LAYOUTS), default=list(LAYOUTS))
     parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--g-steps", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=1, help="seeds trained at once, one process (and core) each")
     parser.add_argument("--out-dir", default=str(ROOT / "bench" / "results" / "mixtures"))
     parser.add_argument("--runs-dir", default=str(ROOT / "runs" / "bench-mixtures"))
     parser.add_argument("--figure", help="also save the best and worst seed's scatter of each row in this PNG")
@@ -133,20 +155,14 @@ def main() -> None:
             part = Path(args.out_dir) / f"{layout}-{config}-g{args.g_steps}.json"
             kept = json.loads(part.read_text()) if part.is_file() else {"seeds": []}
             done = {s["seed"] for s in kept["seeds"]}
-            for seed in range(args.seeds):
-                if seed in done:
-                    continue
-                started = time.perf_counter()
-                proc = subprocess.run([sys.executable, __file__, "--runs-dir", args.runs_dir, "--one", layout, config,
-                                       str(seed), str(args.g_steps)], capture_output=True, text=True, cwd=ROOT)
-                if proc.returncode != 0:
-                    raise SystemExit(f"{layout} {config} seed {seed} failed:\n{proc.stderr[-3000:]}")
-                row = json.loads(proc.stdout.strip().splitlines()[-1]) | {"n_modes": n_modes,
-                                                                          "seconds": time.perf_counter() - started}
-                kept["seeds"].append(row)
-                save_json(part, {"layout": layout, "overrides": LAYOUTS[layout] + CONFIGS[config],
-                                 "g_steps": args.g_steps, "samples": SAMPLES, "machine": machine(),
-                                 "seeds": kept["seeds"], "summary": summarize(kept["seeds"])})
+            todo = [seed for seed in range(args.seeds) if seed not in done]
+            with ThreadPoolExecutor(args.workers) as pool:  # each seed is its own process; threads only wait
+                for row in pool.map(lambda seed: train_and_score(args, layout, config, seed) | {"n_modes": n_modes},
+                                    todo):
+                    kept["seeds"] = sorted([*kept["seeds"], row], key=lambda s: s["seed"])
+                    save_json(part, {"layout": layout, "overrides": LAYOUTS[layout] + CONFIGS[config],
+                                     "g_steps": args.g_steps, "samples": SAMPLES, "machine": machine(),
+                                     "seeds": kept["seeds"], "summary": summarize(kept["seeds"])})
             seeds = [s for s in kept["seeds"] if s["seed"] < args.seeds]
             if not seeds:
                 continue

@@ -16,7 +16,7 @@ Reported per case: G steps/s in steady state (from the batch where the G step co
 10% of the run to the last batch), G steps/s over the whole loop, and ours / plain (the median of
 the per-repeat ratios). Saves bench/results/overhead.json.
 
-    python bench/overhead.py                      # both cases, default lengths (~8 min on 2 cores)
+    python bench/overhead.py                      # both cases, default lengths, 5 repeats (~12 min)
     python bench/overhead.py --cases mlp --g-steps 2000 --repeats 5
 """
 from __future__ import annotations
@@ -188,7 +188,7 @@ def main() -> None:
     parser.add_argument("--g-steps", type=int, default=None,
                         help="G steps per run for every case (default: " +
                              ", ".join(f"{name} {c[3]}" for name, c in CASES.items()) + ")")
-    parser.add_argument("--repeats", type=int, default=3, help="ours / plain pairs per case, interleaved")
+    parser.add_argument("--repeats", type=int, default=5, help="ours / plain pairs per case, interleaved")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "overhead.json"))
     args = parser.parse_args()
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # "GPU available: False" etc., per fit

@@ -126,6 +126,19 @@ def scaling() -> list[str]:
     return lines
 
 
+def precision() -> list[str]:
+    p = _load(RESULTS / "precision.json")
+    lines = [f"| variant | mode | batch x k | G steps/s | images/s | vs fp32 | first {p['warmup']:.0%} of the steps (s) |",
+             "|---|---|---|---|---|---|---|"]
+    for r in p["rows"]:
+        if "images_per_s" in r:
+            lines.append(f"| {r['variant']} | {r['mode']} | {r['batch_size']} x {r['k']} | {r['g_steps_per_s']:.2f} | "
+                         f"{r['images_per_s']:.0f} | {_fmt(r.get('vs_fp32'), '.2f')} | {r['warmup_seconds']:.1f} |")
+        else:
+            lines.append(f"| {r['variant']} | {r['mode']} | – | – | – | – | {r.get('refused') or r.get('failed')} |")
+    return lines
+
+
 TABLES = {
     "quality": (quality, "python bench/quality_table.py --budget cpu", "bench/results/quality/*.json"),
     "mixtures": (mixtures, "python bench/mixtures.py", "bench/results/mixtures/*.json"),
@@ -133,6 +146,7 @@ TABLES = {
     "overhead": (overhead, "python bench/overhead.py", "bench/results/overhead.json"),
     "peers": (peers, "python bench/peers.py", "bench/results/peers.json"),
     "scaling": (scaling, "python bench/scaling.py", "bench/results/scaling.json"),
+    "precision": (precision, "python bench/precision.py", "bench/results/precision.json"),
 }
 
 

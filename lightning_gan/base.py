@@ -113,6 +113,7 @@ class BaseModule(L.LightningModule):
         self._optimizer_names: list[str] = []
         self._base_lrs: dict[str, float] = {}
         self._plain_backward = False  # set per fit: loss.backward() where Lightning's would only add empty hooks
+        self._channels_last = False  # set per fit: trainer.channels_last on a module with convolutions
 
     @property
     def conditional(self) -> bool:
@@ -336,6 +337,8 @@ class BaseModule(L.LightningModule):
 
     # ---------------------------------------------------------------- the step
     def training_step(self, batch: Batch, batch_idx: int) -> None:
+        if self._channels_last and batch.images.dim() == 4:
+            batch = batch.to(memory_format=torch.channels_last)  # [N, C, H, W] stored as NHWC
         self.train_on_batch(batch)
         if self.trainer.world_size > 1:  # after the updates, before callbacks checkpoint or evaluate
             self._broadcast_buffers()
@@ -387,6 +390,18 @@ class BaseModule(L.LightningModule):
         # A resumed run keeps the noise stream its checkpoint restored instead.
         if self.trainer.world_size > 1 and not self._resumed:
             torch.manual_seed(self.cfg.train.seed + self.global_rank)
+
+    def configure_model(self) -> None:
+        """trainer.channels_last and trainer.compile, before DDP wraps the module and before a resumed
+        checkpoint is loaded; in place, so parameter names (and checkpoints) stay the eager module's."""
+        t = self.cfg.trainer
+        # only convolutional networks gain: an MLP would flatten an NHWC batch through a copy
+        self._channels_last = t.channels_last and any(p.dim() == 4 for p in self.parameters())
+        if self._channels_last:
+            self.to(memory_format=torch.channels_last)  # 4-D weights; every other tensor keeps its layout
+        if t.compile is not None:
+            for spec in self.optimizer_specs():  # the trained networks; the EMA copy only samples
+                getattr(self, spec.network).compile(backend=t.compile)
 
     def on_train_start(self) -> None:
         self._plain_backward = compat.backward_is_plain(self.trainer, self)

@@ -212,6 +212,11 @@ class TrainerConfig:
     # DDP keeps BatchNorm statistics equal by broadcasting rank 0's after every batch (DDP's own
     # semantics); sync_batchnorm instead normalises over the global batch (SyncBatchNorm, CUDA only).
     sync_batchnorm: bool = False
+    # NHWC memory format for 4-D weights and image batches: tensor cores' layout (fast with bf16 on GPUs)
+    channels_last: bool = False
+    # torch.compile every trained network with this backend ("inductor"; "eager" only traces, to debug);
+    # null runs eager. The step itself stays eager: k D steps, toggling and regularizers are Python.
+    compile: Optional[str] = None
 
 
 @dataclass
@@ -493,6 +498,16 @@ def validate(cfg: Config) -> None:
     need(cfg.trainer.devices >= 1, "trainer.devices", "must be >= 1", "e.g. trainer.devices=1")
     need(cfg.trainer.cpu_threads >= 0, "trainer.cpu_threads", "must be >= 0", "use 0 for torch's default")
     need(cfg.trainer.num_nodes >= 1, "trainer.num_nodes", "must be >= 1", "e.g. trainer.num_nodes=1")
+    if cfg.trainer.compile is not None:
+        backends = torch_compile_backends()
+        need(cfg.trainer.compile in backends, "trainer.compile",
+             f"unknown torch.compile backend {cfg.trainer.compile!r}", f"choose from {', '.join(backends)} (inductor compiles), or null to run eager")
+        # aot_autograd (every compiling backend) has no double backward; only "eager" tracing does
+        for key, value in (("penalty.name", getattr(getattr(cfg, "penalty", None), "name", "none")),
+                           ("variant.pl_weight", getattr(cfg.variant, "pl_weight", 0))):
+            need(cfg.trainer.compile == "eager" or value in ("none", "clip", 0), "trainer.compile",
+                 f"{key}={value} needs a double backward, which torch.compile ({cfg.trainer.compile}) cannot run",
+                 f"use trainer.compile=null for this run, or drop the gradient penalty ({key})")
     e = cfg.eval
     need(e.every >= 0, "eval.every", f"must be >= 0, got {e.every}", "use 0 to turn in-training evaluation off")
     need(e.num_samples >= 10, "eval.num_samples", f"must be >= 10, got {e.num_samples}", "e.g. eval.num_samples=10000")
@@ -510,6 +525,12 @@ def validate(cfg: Config) -> None:
     issues.extend(cfg.data.checks())
     if issues:
         raise ConfigError(issues)
+
+
+def torch_compile_backends() -> list[str]:
+    import torch  # here, not at import: a config is checked before any heavy import
+
+    return sorted({"eager", *torch.compiler.list_backends()})  # list_backends leaves out the debugging "eager"
 
 
 def translation_pairing_issues(cfg: Config) -> list[Issue]:

@@ -17,6 +17,6 @@ def test_every_saved_part_has_its_row_with_its_command_and_json(monkeypatch, cap
     for part in parts:
         row = next(line for line in out.splitlines() if f"]({'../' + str(part.relative_to(ROOT))})" in line)
         assert "`--" in row  # the bench arguments that made the row
-    for name in ("parzen_table", "overhead", "peers", "scaling"):
+    for name in ("parzen_table", "overhead", "peers", "scaling", "precision"):
         if (RESULTS / f"{name}.json").is_file():
             assert f"bench/results/{name}.json)" in out

@@ -115,3 +115,12 @@ def test_ci_runs_exactly_the_readme_test_command_and_the_first_command_fits_the_
     assert install_and_test.endswith("&& python -m pytest")
     assert install_and_test in (ROOT / ".ci" / "run").read_text().splitlines()
     assert install_and_test in (ROOT / "CONTRIBUTING.md").read_text()
+
+
+def test_the_variant_file_the_readme_shows_is_the_real_one_verbatim():
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    shown = [block for block in blocks if "@VARIANTS.register" in block]
+    assert len(shown) == 1, "the README shows one real variant file"
+    name = re.search(r'@VARIANTS.register\("(\w+)"\)', shown[0]).group(1)
+    real = {"gan": "vanilla"}.get(name, name)
+    assert shown[0] == (ROOT / "lightning_gan" / "variants" / f"{real}.py").read_text()

@@ -1,4 +1,4 @@
-"""PacGAN's packed discriminator (Lin et al. 2018): D scores m samples jointly, as one concatenated input."""
+"""PacGAN (Lin et al. 2018): the packed D (m samples scored jointly, as one concatenated input) and its mixture G."""
 import torch
 
 from lightning_gan.nets.mlp import MLPDiscriminator
@@ -56,3 +56,21 @@ def test_a_packed_gan_trains_resumes_and_samples_in_the_shared_step(tmp_path):
     assert module.g_steps == 6 and module.discriminator.net[0].in_features == 4 * 2
     samples = load_module(str(tmp_path / "packed" / "checkpoints" / "last.ckpt")).generate(5).samples
     assert samples.shape == (5, 2) and torch.isfinite(samples).all()
+
+
+def test_the_batchnorm_mlp_generator_trains_on_batch_statistics_and_samples_on_running_ones(tmp_path):
+    """g_batchnorm (PacGAN's mixture G): one BatchNorm per hidden layer, updated by the shared step;
+    sampling uses the running statistics, so a sample does not depend on the rest of its batch."""
+    from lightning_gan.config import load_config
+    from lightning_gan.runs import fit
+
+    overrides = ["variant.g_batchnorm=true", "variant.g_hidden=[8,8]", "variant.d_hidden=[8]", "data.batch_size=16",
+                 "train.g_steps=3", "run.wandb.mode=disabled", f"run.root={tmp_path}", "run.name=bn"]
+    module = fit(load_config(None, overrides), verbose=False).module
+    norms = [m for m in module.generator.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    assert [n.num_features for n in norms] == [8, 8]
+    assert all(n.num_batches_tracked.item() >= 3 and n.running_mean.abs().sum() > 0 for n in norms)
+    z = module.sample_z(6, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(module.sample(z)[:2], module.sample(z[:2]))
+    module.generator.train()
+    assert not torch.allclose(module.generator(z)[:2], module.generator(z[:2]))  # train mode: batch statistics

@@ -35,6 +35,7 @@ class MLPGenerator(nn.Module):
         hidden: Sequence[int],  # width of each hidden ReLU layer
         out_shape: Sequence[int],  # shape of one sample: (2,) for points, (C, H, W) for images
         tanh_output: bool,  # squash to [-1, 1] (images); points stay unbounded
+        batchnorm: bool = False,  # BatchNorm before each ReLU (PacGAN's / VEEGAN's mixture G); off in the 2014 paper
     ):
         super().__init__()
         self.z_dim = z_dim
@@ -42,7 +43,7 @@ class MLPGenerator(nn.Module):
         layers: list[nn.Module] = []
         width = z_dim
         for h in hidden:
-            layers += [nn.Linear(width, h), nn.ReLU()]
+            layers += [nn.Linear(width, h), *([nn.BatchNorm1d(h)] if batchnorm else []), nn.ReLU()]
             width = h
         layers.append(nn.Linear(width, math.prod(self.out_shape)))
         if tanh_output:

@@ -299,9 +299,10 @@ class MappingNetwork(nn.Module):
             x = torch.cat([x, y], dim=1)  # [N, z_dim + w_dim]
         w = self.layers(x)  # [N, w_dim]
         if update_w_avg:  # from the untruncated w: the centre must not drift towards itself
-            self.w_avg.copy_(w.detach().mean(dim=0).lerp(self.w_avg, self.w_avg_beta))
+            # under autocast w is bf16 / fp16 and the centre stays fp32: lerp wants one dtype
+            self.w_avg.copy_(w.detach().mean(dim=0).to(self.w_avg.dtype).lerp(self.w_avg, self.w_avg_beta))
         if truncation_psi != 1:
-            w = self.w_avg.lerp(w, truncation_psi)
+            w = self.w_avg.to(w.dtype).lerp(w, truncation_psi)
         return w[:, None].repeat(1, num_ws, 1)  # [N, num_ws, w_dim]
 
 

@@ -159,6 +159,11 @@ class TwoGenerators(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.a_to_b(x)
 
+    def compile(self, *args, **kwargs) -> None:
+        """torch.compile each direction: the step calls them, not this module."""
+        self.a_to_b.compile(*args, **kwargs)
+        self.b_to_a.compile(*args, **kwargs)
+
 
 class TwoCritics(nn.Module):
     """CycleGAN's D_A (judges domain A) and D_B (judges domain B), updated together by one optimizer."""
@@ -166,6 +171,11 @@ class TwoCritics(nn.Module):
     def __init__(self, *, a: nn.Module, b: nn.Module):
         super().__init__()
         self.a, self.b = a, b
+
+    def compile(self, *args, **kwargs) -> None:
+        """torch.compile each critic: the step calls them, not this module."""
+        self.a.compile(*args, **kwargs)
+        self.b.compile(*args, **kwargs)
 
 
 class FakePool(nn.Module):

@@ -42,6 +42,7 @@ class VanillaGANConfig(LatentConfig):
     name: str = "gan"
     z_dim: int = 16  # prior dimension (the paper used 100 for MNIST; 2D mixtures need far fewer)
     g_hidden: list[int] = field(default_factory=lambda: [256, 256])  # G's ReLU layer widths
+    g_batchnorm: bool = False  # BatchNorm before G's ReLUs (PacGAN's and VEEGAN's mixture G); the 2014 G has none
     d_hidden: list[int] = field(default_factory=lambda: [256, 256])  # D's hidden layer widths
     d_maxout_pieces: int = 0  # 0: LeakyReLU D; >= 2: the paper's maxout D with that many pieces
     d_dropout: float = 0.0  # dropout in D (the paper used 0.5 on hidden layers with maxout)

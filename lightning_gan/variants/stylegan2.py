@@ -61,7 +61,7 @@ class StyleGAN2Parts:
         labels = self.sample_labels(n) if self.conditional else None
         images, ws = self.generator(self.sample_z(n), labels, mixing_prob=v.mixing_prob, return_ws=True)
         lengths = path_length(images, ws)  # [n]
-        self.pl_mean.copy_(self.pl_mean.lerp(lengths.detach().mean(), v.pl_decay))
+        self.pl_mean.copy_(self.pl_mean.lerp(lengths.detach().mean().to(self.pl_mean.dtype), v.pl_decay))
         return (lengths - self.pl_mean).square().mean()
 
     @torch.no_grad()

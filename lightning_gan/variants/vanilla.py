@@ -17,7 +17,8 @@ class VanillaGAN(UnconditionalGAN):
     def build_networks(self):
         v: VanillaGANConfig = self.cfg.variant
         images = len(self.data_shape) == 3  # images live in [-1, 1]; 2D points are unbounded
-        generator = MLPGenerator(z_dim=v.z_dim, hidden=v.g_hidden, out_shape=self.data_shape, tanh_output=images)
+        generator = MLPGenerator(z_dim=v.z_dim, hidden=v.g_hidden, out_shape=self.data_shape, tanh_output=images,
+                                 batchnorm=v.g_batchnorm)
         discriminator = MLPDiscriminator(in_shape=self.data_shape, hidden=v.d_hidden,
                                          maxout_pieces=v.d_maxout_pieces, dropout=v.d_dropout, pack=v.d_pack)
         return generator, discriminator
