@@ -9,8 +9,8 @@ histogram to uniform. Each configuration reports mean ± std over the seeds.
 
     python bench/mixtures.py --layouts grid25 --seeds 10                  # every configuration
     python bench/mixtures.py --layouts grid25 ring8 --configs gan_ns --seeds 10 --workers 2   # 2 seeds at once
-    python bench/mixtures.py --layouts grid25 ring8 --configs pacgan4_k2_ema_decay --seeds 10 --g-steps 20000 \\
-        --figure docs/mixtures_best_worst.png   # the best and worst seed's scatter
+    python bench/mixtures.py --layouts grid25 ring8 --configs pacgan4_k2_ema_decay --seeds 10 --g-steps 60000 20000 \\
+        --figure docs/mixtures_best_worst.png   # G steps per layout; the best and worst seed's scatter
 
 Resumable: one JSON per (layout, configuration) in bench/results/mixtures/, holding each finished seed.
 """
@@ -99,21 +99,21 @@ def summarize(seeds: list[dict]) -> dict:
         "worst_seed": min(seeds, key=lambda s: (s["modes_hit"], s["high_quality"]))["seed"]}
 
 
-def save_figure(rows: list[tuple[str, str, list[dict]]], path: Path) -> None:
+def save_figure(rows: list[tuple[str, str, int, list[dict]]], path: Path) -> None:
     """The best and the worst seed's scatter of each (mixture, configuration), side by side."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(len(rows), 2, figsize=(8, 4.2 * len(rows)), squeeze=False)
-    for (layout, config, seeds), pair in zip(rows, axes):
+    for (layout, config, g_steps, seeds), pair in zip(rows, axes):
         summary = summarize(seeds)
         for ax, which in zip(pair, ("best", "worst")):
             seed = next(s for s in seeds if s["seed"] == summary[f"{which}_seed"])
             ax.axis("off")
             if Path(seed["scatter"]).is_file():
                 ax.imshow(plt.imread(seed["scatter"]))
-            ax.set_title(f"{config}\n{which} seed ({seed['seed']}): {seed['modes_hit']} modes, "
+            ax.set_title(f"{config}, {g_steps} G steps\n{which} seed ({seed['seed']}): {seed['modes_hit']} modes, "
                          f"{100 * seed['high_quality']:.0f} % HQ", fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -121,10 +121,10 @@ def save_figure(rows: list[tuple[str, str, list[dict]]], path: Path) -> None:
     print(f"figure: {path}")
 
 
-def train_and_score(args, layout: str, config: str, seed: int) -> dict:
+def train_and_score(args, layout: str, config: str, seed: int, g_steps: int) -> dict:
     started = time.perf_counter()
     proc = subprocess.run([sys.executable, __file__, "--runs-dir", args.runs_dir, "--one", layout, config,
-                           str(seed), str(args.g_steps)], capture_output=True, text=True, cwd=ROOT)
+                           str(seed), str(g_steps)], capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
         raise SystemExit(f"{layout} {config} seed {seed} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1]) | {"seconds": time.perf_counter() - started}
@@ -135,13 +135,17 @@ def main() -> None:
     parser.add_argument("--layouts", nargs="+", choices=list(LAYOUTS), default=list(LAYOUTS))
     parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
     parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--g-steps", type=int, default=8000)
+    parser.add_argument("--g-steps", type=int, nargs="+", default=[8000],
+                        help="G steps of every run: one value, or one per --layouts entry")
     parser.add_argument("--workers", type=int, default=1, help="seeds trained at once, one process (and core) each")
     parser.add_argument("--out-dir", default=str(ROOT / "bench" / "results" / "mixtures"))
     parser.add_argument("--runs-dir", default=str(ROOT / "runs" / "bench-mixtures"))
     parser.add_argument("--figure", help="also save the best and worst seed's scatter of each row in this PNG")
     parser.add_argument("--one", nargs=4, help=argparse.SUPPRESS)  # internal: LAYOUT CONFIG SEED G_STEPS
     args = parser.parse_args()
+    if len(args.g_steps) not in (1, len(args.layouts)):
+        parser.error(f"--g-steps takes one value or one per layout ({len(args.layouts)}), got {len(args.g_steps)}")
+    steps = dict(zip(args.layouts, args.g_steps * len(args.layouts) if len(args.g_steps) == 1 else args.g_steps))
     if args.one:
         layout, config, seed, g_steps = args.one
         print(json.dumps(one_seed(layout, config, int(seed), int(g_steps), Path(args.runs_dir))))
@@ -151,23 +155,24 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for layout in args.layouts:
         n_modes = int(LAYOUTS[layout][1].split("=")[1])
+        g_steps = steps[layout]
         for config in args.configs:
-            part = Path(args.out_dir) / f"{layout}-{config}-g{args.g_steps}.json"
+            part = Path(args.out_dir) / f"{layout}-{config}-g{g_steps}.json"
             kept = json.loads(part.read_text()) if part.is_file() else {"seeds": []}
             done = {s["seed"] for s in kept["seeds"]}
             todo = [seed for seed in range(args.seeds) if seed not in done]
             with ThreadPoolExecutor(args.workers) as pool:  # each seed is its own process; threads only wait
-                for row in pool.map(lambda seed: train_and_score(args, layout, config, seed) | {"n_modes": n_modes},
-                                    todo):
+                for row in pool.map(lambda seed: train_and_score(args, layout, config, seed, g_steps)
+                                    | {"n_modes": n_modes}, todo):
                     kept["seeds"] = sorted([*kept["seeds"], row], key=lambda s: s["seed"])
                     save_json(part, {"layout": layout, "overrides": LAYOUTS[layout] + CONFIGS[config],
-                                     "g_steps": args.g_steps, "samples": SAMPLES, "machine": machine(),
+                                     "g_steps": g_steps, "samples": SAMPLES, "machine": machine(),
                                      "seeds": kept["seeds"], "summary": summarize(kept["seeds"])})
             seeds = [s for s in kept["seeds"] if s["seed"] < args.seeds]
             if not seeds:
                 continue
             s = summarize(seeds)
-            shown.append((layout, config, seeds))
+            shown.append((layout, config, g_steps, seeds))
             print(f"| {layout} | {config} | {len(seeds)} | {s['modes_hit'][0]:.1f} ± {s['modes_hit'][1]:.1f} | "
                   f"{s['modes_captured'][0]:.1f} ± {s['modes_captured'][1]:.1f} | "
                   f"{100 * s['high_quality'][0]:.1f} ± {100 * s['high_quality'][1]:.1f} | "

@@ -57,11 +57,12 @@ def batch_size(variant: str) -> int:
 
 def one_point(variant: str, mode: str, g_steps: int, warmup: float, root: Path) -> dict:
     """Train one (variant, mode) in this process and time its loop; a refused config is a result too."""
+    import torch
+    from omegaconf import OmegaConf
+
     from bench.overhead import LoopTimer
     from lightning_gan.config import ConfigError, load_config
     from lightning_gan.runs import fit
-
-    from omegaconf import OmegaConf
 
     shipped = OmegaConf.load(ROOT / VARIANTS[variant])
     shipped.pop("data", None)  # its networks, k, batch and penalty, on synthetic images of the same shape
@@ -81,7 +82,7 @@ def one_point(variant: str, mode: str, g_steps: int, warmup: float, root: Path) 
     first_steps_s = timer.warm[0] - timer.start[0]  # compilation lands here
     return {"g_steps_per_s": rates["g_steps_per_s"], "images_per_s": rates["g_steps_per_s"] * k * cfg.data.batch_size,
             "k": k, "batch_size": cfg.data.batch_size, "warmup_seconds": first_steps_s,
-            "device": "cuda" if __import__("torch").cuda.is_available() else "cpu"}
+            "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"}
 
 
 def run_point(variant: str, mode: str, args, root: Path) -> dict:

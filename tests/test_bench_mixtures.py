@@ -44,3 +44,9 @@ def test_a_seed_trained_but_not_recorded_is_scored_without_training_again(tmp_pa
     assert ckpt.stat().st_mtime_ns == trained_at  # not retrained (a finished run cannot be resumed)
     assert {k: again[k] for k in ("modes_hit", "high_quality", "mode_kl")} == \
         {k: recorded["seeds"][0][k] for k in ("modes_hit", "high_quality", "mode_kl")}
+
+
+def test_g_steps_are_one_value_or_one_per_layout():
+    proc = subprocess.run([sys.executable, str(REPO / "bench" / "mixtures.py"), "--layouts", "grid25", "ring8",
+                           "--g-steps", "10", "20", "30"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "--g-steps takes one value or one per layout (2), got 3" in proc.stderr
